@@ -1,0 +1,152 @@
+// Package ants is a goroutine pool: it runs tasks on a bounded set of reused
+// worker goroutines, with context on every blocking call and a shutdown a
+// service can rely on.
+//
+// It is a drop-in replacement for github.com/panjf2000/ants/v2: every name
+// that package exports for its pools is here with the same signature and
+// meaning, so a v2 program needs only its import path changed. On top of
+// that:
+//
+//   - SubmitCtx and InvokeCtx bound the wait for a worker with a context;
+//     all waiting callers of a pool are served first-come first-served.
+//   - ReleaseContext returns only when every task has returned and every
+//     goroutine the pool started has exited.
+//   - Bad input (a nil task, a nil context, a bad option) returns an error
+//     instead of panicking, hanging or dropping the task.
+//
+// Pool runs closures; PoolWithFunc and PoolWithFuncGeneric run one bound
+// function on the arguments they are given, without allocating per call for
+// the generic one. All three share one worker and one admission path.
+//
+// The package-level functions (Submit, SubmitCtx, Running, ...) use a
+// default Pool of DefaultAntsPoolSize workers, created on first use:
+// importing the package starts no goroutine, and neither does creating a
+// pool, until a task arrives.
+package ants
+
+import (
+	"context"
+	"errors"
+	"log"
+	"math"
+	"os"
+	"sync"
+	"time"
+)
+
+const (
+	// DefaultAntsPoolSize is the capacity of the default pool.
+	DefaultAntsPoolSize = math.MaxInt32
+
+	// DefaultCleanIntervalTime is the expiry duration used when none is set:
+	// how long a worker may stay idle before it exits.
+	DefaultCleanIntervalTime = time.Second
+)
+
+// The states of a pool, as ants v2 exports them. IsClosed reports the state.
+const (
+	// OPENED is the state of a pool that accepts tasks.
+	OPENED = iota
+	// CLOSED is the state of a released pool.
+	CLOSED
+)
+
+var (
+	// ErrLackPoolFunc is returned by the func pool constructors for a nil function.
+	ErrLackPoolFunc = errors.New("ants: must provide function for pool")
+
+	// ErrInvalidPoolExpiry is returned by the constructors for a negative
+	// expiry duration while purging is enabled.
+	ErrInvalidPoolExpiry = errors.New("ants: invalid expiry for pool")
+
+	// ErrPoolClosed is returned by every submit on a released pool, and to the
+	// callers still waiting for a worker when the pool is released. It is also
+	// returned by ReleaseTimeout and ReleaseContext on a pool already released.
+	ErrPoolClosed = errors.New("ants: pool closed")
+
+	// ErrPoolOverload is returned by a submit that finds no free worker and may
+	// not wait: the pool is Nonblocking, or MaxBlockingTasks callers already wait.
+	ErrPoolOverload = errors.New("ants: too many goroutines blocked on submit or Nonblocking is set")
+
+	// ErrInvalidPreAllocSize is returned by the constructors for WithPreAlloc
+	// with a size <= 0 (an unlimited pool cannot preallocate).
+	ErrInvalidPreAllocSize = errors.New("ants: can not set up a negative capacity under PreAlloc mode")
+
+	// ErrTimeout is returned by ReleaseTimeout when the pool's goroutines have
+	// not all exited in time.
+	ErrTimeout = errors.New("ants: operation timed out")
+
+	// ErrInvalidPoolIndex is returned by the multi-pools' ...ByIndex methods
+	// for an index out of range.
+	ErrInvalidPoolIndex = errors.New("ants: invalid pool index")
+
+	// ErrInvalidLoadBalancingStrategy is returned by the multi-pool
+	// constructors for an unknown strategy.
+	ErrInvalidLoadBalancingStrategy = errors.New("ants: invalid load-balancing strategy")
+
+	// ErrInvalidMultiPoolSize is returned by the multi-pool constructors for a
+	// size <= 0.
+	ErrInvalidMultiPoolSize = errors.New("ants: invalid size for multiple pool")
+
+	// ErrInvalidMaxBlockingTasks is returned by the constructors for a
+	// negative MaxBlockingTasks. (ants v2 accepts it and then refuses every
+	// submit that would wait; here it is reported as the mistake it is.)
+	ErrInvalidMaxBlockingTasks = errors.New("ants: negative MaxBlockingTasks")
+
+	// ErrNilTask is returned by Submit and SubmitCtx for a nil task, on an
+	// open pool. (ants v2 hands the nil to a worker, which then exits.)
+	ErrNilTask = errors.New("ants: nil task")
+
+	// ErrNilContext is returned by SubmitCtx and InvokeCtx for a nil context,
+	// on an open pool.
+	ErrNilContext = errors.New("ants: nil context")
+)
+
+// Logger is used for logging formatted messages.
+type Logger interface {
+	// Printf must have the same semantics as log.Printf.
+	Printf(format string, args ...any)
+}
+
+var defaultLogger Logger = log.New(os.Stderr, "[ants]: ", log.LstdFlags|log.Lmsgprefix|log.Lmicroseconds)
+
+// defaultPool returns the pool behind the package-level functions, creating
+// it on first use.
+var defaultPool = sync.OnceValue(func() *Pool {
+	p, err := NewPool(DefaultAntsPoolSize)
+	if err != nil {
+		panic("ants: cannot create the default pool: " + err.Error()) // unreachable: no options
+	}
+	return p
+})
+
+// Submit runs task on the default pool; see Pool.Submit.
+func Submit(task func()) error { return defaultPool().Submit(task) }
+
+// SubmitCtx runs task(ctx) on the default pool; see Pool.SubmitCtx.
+func SubmitCtx(ctx context.Context, task func(context.Context)) error {
+	return defaultPool().SubmitCtx(ctx, task)
+}
+
+// Running returns the number of workers alive in the default pool; see Pool.Running.
+func Running() int { return defaultPool().Running() }
+
+// Cap returns the capacity of the default pool, DefaultAntsPoolSize unless tuned.
+func Cap() int { return defaultPool().Cap() }
+
+// Free returns the number of workers the default pool may still start; see Pool.Free.
+func Free() int { return defaultPool().Free() }
+
+// Release closes the default pool without waiting; see Pool.Release.
+func Release() { defaultPool().Release() }
+
+// ReleaseTimeout closes the default pool and waits at most timeout for its
+// goroutines to exit; see Pool.ReleaseTimeout.
+func ReleaseTimeout(timeout time.Duration) error { return defaultPool().ReleaseTimeout(timeout) }
+
+// ReleaseContext closes the default pool and waits, until ctx ends, for its
+// goroutines to exit; see Pool.ReleaseContext. A nil ctx does not wait.
+func ReleaseContext(ctx context.Context) error { return defaultPool().ReleaseContext(ctx) }
+
+// Reboot reopens the default pool after a release; see Pool.Reboot.
+func Reboot() { defaultPool().Reboot() }

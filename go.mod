@@ -1,0 +1,3 @@
+module github.com/antspool/ants
+
+go 1.25

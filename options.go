@@ -1,0 +1,103 @@
+package ants
+
+import "time"
+
+// Option sets one field of Options; pass options to the pool constructors.
+type Option func(opts *Options)
+
+func loadOptions(options []Option) *Options {
+	opts := new(Options)
+	for _, option := range options {
+		if option != nil {
+			option(opts)
+		}
+	}
+	return opts
+}
+
+// Options configures a pool. The zero value is a blocking pool whose idle
+// workers expire after DefaultCleanIntervalTime.
+type Options struct {
+	// ExpiryDuration is how long a worker may stay idle before it exits: the
+	// pool checks every ExpiryDuration and stops the workers idle since the
+	// previous check, so a worker lives one to two ExpiryDurations after its
+	// last task. 0 means DefaultCleanIntervalTime; a negative value is
+	// rejected with ErrInvalidPoolExpiry, unless DisablePurge is set, which
+	// ignores it.
+	ExpiryDuration time.Duration
+
+	// PreAlloc allocates the queue of idle workers for the whole capacity
+	// when the pool is created, and never again. It needs a size > 0
+	// (ErrInvalidPreAllocSize otherwise), and Tune has no effect on such a pool.
+	PreAlloc bool
+
+	// MaxBlockingTasks is the most callers that may wait for a worker at
+	// once; the next one gets ErrPoolOverload. 0 means no limit; a negative
+	// value is rejected with ErrInvalidMaxBlockingTasks. Ignored when
+	// Nonblocking is set.
+	MaxBlockingTasks int
+
+	// Nonblocking makes a submit that finds no free worker return
+	// ErrPoolOverload at once instead of waiting.
+	Nonblocking bool
+
+	// PanicHandler is called with the value of every panic in a task, on the
+	// goroutine that panicked, after its worker's slot has been freed. nil
+	// means the panic and its stack are logged with Logger. The program does
+	// not crash either way, unless PanicHandler itself panics.
+	PanicHandler func(any)
+
+	// Logger receives the pool's messages (panics without a PanicHandler).
+	// nil means a standard logger writing to os.Stderr.
+	Logger Logger
+
+	// DisablePurge keeps idle workers until the pool is released: no purge
+	// goroutine runs, and ExpiryDuration is ignored.
+	DisablePurge bool
+}
+
+// WithOptions sets every option at once from options.
+func WithOptions(options Options) Option {
+	return func(opts *Options) { *opts = options }
+}
+
+// WithExpiryDuration sets how long a worker may stay idle before it exits;
+// see Options.ExpiryDuration for 0 and negative values.
+func WithExpiryDuration(expiryDuration time.Duration) Option {
+	return func(opts *Options) { opts.ExpiryDuration = expiryDuration }
+}
+
+// WithPreAlloc sets whether the idle-worker queue is allocated up front;
+// see Options.PreAlloc.
+func WithPreAlloc(preAlloc bool) Option {
+	return func(opts *Options) { opts.PreAlloc = preAlloc }
+}
+
+// WithMaxBlockingTasks sets the most callers that may wait for a worker at
+// once; 0 means no limit. See Options.MaxBlockingTasks.
+func WithMaxBlockingTasks(maxBlockingTasks int) Option {
+	return func(opts *Options) { opts.MaxBlockingTasks = maxBlockingTasks }
+}
+
+// WithNonblocking sets whether a submit that finds no free worker fails with
+// ErrPoolOverload instead of waiting.
+func WithNonblocking(nonblocking bool) Option {
+	return func(opts *Options) { opts.Nonblocking = nonblocking }
+}
+
+// WithPanicHandler sets the function that receives the value of a panic in
+// a task; nil means log it. See Options.PanicHandler.
+func WithPanicHandler(panicHandler func(any)) Option {
+	return func(opts *Options) { opts.PanicHandler = panicHandler }
+}
+
+// WithLogger sets the pool's logger; nil means the standard one.
+func WithLogger(logger Logger) Option {
+	return func(opts *Options) { opts.Logger = logger }
+}
+
+// WithDisablePurge sets whether idle workers are kept until Release instead
+// of expiring.
+func WithDisablePurge(disable bool) Option {
+	return func(opts *Options) { opts.DisablePurge = disable }
+}

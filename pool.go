@@ -1,0 +1,359 @@
+package ants
+
+import (
+	"context"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/antspool/ants/queue"
+)
+
+// Pool runs closures on a bounded set of reused worker goroutines.
+//
+// Submit and SubmitCtx hand a task to an idle worker, start a new worker
+// while fewer than Cap are alive, or else wait for one to free up: callers
+// that wait are served first-come first-served. Workers idle for longer
+// than the expiry duration exit (see WithExpiryDuration).
+//
+// A task that panics does not crash the program: the panic goes to the
+// PanicHandler, or is logged with its stack, and the worker's slot is freed
+// for the next task (the goroutine that panicked exits, as in ants v2).
+//
+// All methods are safe for concurrent use. The zero Pool is not usable;
+// create one with NewPool. A Pool must not be copied. After Release, a Pool
+// accepts no task until Reboot.
+type Pool struct {
+	core[func()]
+}
+
+// NewPool returns a pool of at most size workers, configured by options.
+// A size <= 0 means no limit (Cap returns -1). No goroutine starts until
+// the first task is submitted.
+//
+// NewPool returns ErrInvalidPoolExpiry for a negative expiry duration
+// (unless purging is disabled), ErrInvalidPreAllocSize for WithPreAlloc
+// with size <= 0, and ErrInvalidMaxBlockingTasks for a negative
+// MaxBlockingTasks.
+func NewPool(size int, options ...Option) (*Pool, error) {
+	p := new(Pool)
+	if err := p.init(size, callTask, options); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func callTask(task func()) { task() }
+
+// Submit runs task on a pool worker. If no worker is free and the pool is
+// at capacity, Submit waits until one is, or until the pool is released.
+//
+// Submit returns nil once a worker has accepted task. Otherwise task does
+// not run, and Submit returns ErrPoolClosed after Release, ErrPoolOverload
+// when the pool may not wait (WithNonblocking, WithMaxBlockingTasks), or
+// ErrNilTask for a nil task on an open pool.
+//
+// Submit cannot be cancelled; use SubmitCtx to bound the wait. A task that
+// submits to its own full pool waits for a worker only it can free.
+func (p *Pool) Submit(task func()) error {
+	if p.IsClosed() {
+		return ErrPoolClosed
+	}
+	if task == nil {
+		return ErrNilTask
+	}
+	return p.submit(nil, task)
+}
+
+// core is the one pool implementation behind Pool, PoolWithFunc and
+// PoolWithFuncGeneric: a submit hands a worker a T, and the worker calls
+// run with it. Pool's T is the task itself; a func pool's T is the argument
+// of its bound function.
+//
+// Invariant, under mu: while any caller waits, no worker is idle and no
+// slot is free (running >= capacity). Every change that could break it —
+// a worker coming back, a worker exiting, Tune growing the pool — serves
+// the oldest waiter first, so a new caller never overtakes a waiting one.
+type core[T any] struct {
+	capacity atomic.Int32 // most workers alive at once; -1 means no limit. Written under mu.
+	running  atomic.Int32 // worker goroutines alive, busy or idle (ants' meaning). Written under mu.
+	waiting  atomic.Int32 // callers waiting in acquire; equals waiters' length. Written under mu.
+	state    atomic.Int32 // OPENED or CLOSED. Written under mu.
+
+	mu      sync.Mutex   // guards the fields below
+	idle    idleQueue[T] // idle workers, oldest first
+	waiters waitList[T]  // callers waiting for a worker, oldest first
+	epoch   *epoch       // the current run; replaced by Reboot
+	now     time.Time    // coarse clock for idle stamps: the purger's latest tick
+	purging bool         // a purge goroutine of this epoch is running
+
+	waiterCache sync.Pool // of *waiter[T]; see getWaiter
+
+	run  func(T) // what a worker does with what it is handed; set once by init
+	opts Options // validated; set once by init
+}
+
+// idleQueue is what queue.Stack and queue.Ring have in common.
+type idleQueue[T any] interface {
+	Len() int
+	Push(*worker[T]) bool
+	Pop() (*worker[T], bool)
+	Expire(cutoff time.Time) []*worker[T]
+	Drain() []*worker[T]
+}
+
+// init validates the options and readies p. It starts no goroutine.
+func (p *core[T]) init(size int, run func(T), options []Option) error {
+	opts := loadOptions(options)
+	if !opts.DisablePurge {
+		if opts.ExpiryDuration < 0 {
+			return ErrInvalidPoolExpiry
+		}
+		if opts.ExpiryDuration == 0 {
+			opts.ExpiryDuration = DefaultCleanIntervalTime
+		}
+	}
+	if opts.MaxBlockingTasks < 0 {
+		return ErrInvalidMaxBlockingTasks
+	}
+	if opts.Logger == nil {
+		opts.Logger = defaultLogger
+	}
+	capacity := clampCapacity(size)
+	if opts.PreAlloc {
+		if capacity < 0 {
+			return ErrInvalidPreAllocSize
+		}
+		p.idle = queue.NewRing[*worker[T]](int(capacity))
+	} else {
+		p.idle = new(queue.Stack[*worker[T]])
+	}
+	p.capacity.Store(capacity)
+	p.run = run
+	p.opts = *opts
+	p.epoch = newEpoch()
+	return nil
+}
+
+// clampCapacity maps a requested size to a capacity: -1 for no limit, and
+// at most math.MaxInt32 (DefaultAntsPoolSize).
+func clampCapacity(size int) int32 {
+	switch {
+	case size <= 0:
+		return -1
+	case size > math.MaxInt32:
+		return math.MaxInt32
+	}
+	return int32(size)
+}
+
+// Running returns the number of worker goroutines alive, busy or idle (as
+// in ants v2: an idle worker counts until it expires or the pool is
+// released).
+func (p *core[T]) Running() int { return int(p.running.Load()) }
+
+// Free returns Cap() - Running(), the number of workers that may still be
+// started, or -1 if the pool has no limit.
+func (p *core[T]) Free() int {
+	c := p.capacity.Load()
+	if c < 0 {
+		return -1
+	}
+	return int(c - p.running.Load())
+}
+
+// Cap returns the pool's capacity, or -1 if it has no limit.
+func (p *core[T]) Cap() int { return int(p.capacity.Load()) }
+
+// Waiting returns the number of callers blocked waiting for a worker.
+func (p *core[T]) Waiting() int { return int(p.waiting.Load()) }
+
+// IsClosed reports whether the pool has been released (and not rebooted).
+func (p *core[T]) IsClosed() bool { return p.state.Load() == CLOSED }
+
+// Tune changes the capacity to size. Growing the pool starts workers for
+// the callers waiting at once, oldest first. Shrinking it stops no running
+// task: workers above the new capacity exit as their tasks finish.
+//
+// Tune does nothing if size <= 0, on a pool without a limit, or on a pool
+// created WithPreAlloc (whose queue cannot grow), as in ants. A size above
+// math.MaxInt32 is taken as math.MaxInt32. Tune is safe at any time.
+func (p *core[T]) Tune(size int) {
+	if size <= 0 || p.opts.PreAlloc {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.capacity.Load() < 0 {
+		return
+	}
+	p.capacity.Store(clampCapacity(size))
+	p.serveWaitersLocked()
+}
+
+// Release closes the pool. In order, it
+//   - makes every later submit return ErrPoolClosed;
+//   - wakes every caller waiting for a worker with ErrPoolClosed;
+//   - stops the idle workers and the purge goroutine;
+//   - lets running tasks finish: their workers exit afterwards.
+//
+// Release does not wait; ReleaseContext does. Calling it on a released pool
+// does nothing. Reboot opens the pool again.
+func (p *core[T]) Release() { p.close() }
+
+// close does Release's work. It returns the epoch that ended, or nil if the
+// pool was already closed.
+func (p *core[T]) close() *epoch {
+	p.mu.Lock()
+	if p.state.Load() == CLOSED {
+		p.mu.Unlock()
+		return nil
+	}
+	p.state.Store(CLOSED)
+	for _, w := range p.idle.Drain() {
+		close(w.ch)
+	}
+	for wt := p.waiters.popFront(); wt != nil; wt = p.waiters.popFront() {
+		wt.ch <- nil
+	}
+	p.waiting.Store(0)
+	e := p.epoch
+	close(e.stop)
+	p.mu.Unlock()
+	e.exit() // drop the open pool's reference
+	return e
+}
+
+// Reboot reopens a released pool. It first waits, without a time limit, for
+// every goroutine of the previous run to exit (workers still running tasks
+// included, as ants v2.12.1 does), so the capacity is never exceeded; use
+// ReleaseContext before Reboot to bound that wait. Reboot does nothing on an
+// open pool, and concurrent Reboots open the pool once.
+func (p *core[T]) Reboot() {
+	p.mu.Lock()
+	if p.state.Load() != CLOSED {
+		p.mu.Unlock()
+		return
+	}
+	e := p.epoch
+	p.mu.Unlock()
+
+	<-e.done
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state.Load() == CLOSED && p.epoch == e {
+		p.epoch = newEpoch()
+		p.purging = false
+		p.state.Store(OPENED)
+	}
+}
+
+// hasRoomLocked reports whether another worker may start.
+func (p *core[T]) hasRoomLocked() bool {
+	c := p.capacity.Load()
+	return c < 0 || p.running.Load() < c
+}
+
+// spawnLocked starts a new worker goroutine, waiting for its first task,
+// and the purger if it is not running.
+func (p *core[T]) spawnLocked() *worker[T] {
+	w := &worker[T]{ch: make(chan T, 1)}
+	p.running.Add(1)
+	e := p.epoch
+	e.enter()
+	go p.work(w, e)
+	if !p.opts.DisablePurge && !p.purging {
+		p.purging = true
+		p.now = time.Now()
+		e.enter()
+		go p.purge(e)
+	}
+	return w
+}
+
+// serveWaitersLocked starts workers for the oldest waiters while there is
+// room. Only freed room matters here: a waiter exists only while no worker
+// is idle.
+func (p *core[T]) serveWaitersLocked() {
+	for p.waiters.len() > 0 && p.hasRoomLocked() {
+		wt := p.waiters.popFront()
+		p.waiting.Add(-1)
+		wt.ch <- p.spawnLocked()
+	}
+}
+
+// putBack offers w, whose task has just returned, to the oldest waiter, or
+// makes it idle. It returns false if w must exit instead: the pool is
+// closed, or has more workers than its (tuned) capacity.
+func (p *core[T]) putBack(w *worker[T]) bool {
+	p.mu.Lock()
+	if c := p.capacity.Load(); p.state.Load() == CLOSED || (c >= 0 && p.running.Load() > c) {
+		p.mu.Unlock()
+		return false
+	}
+	if wt := p.waiters.popFront(); wt != nil {
+		p.waiting.Add(-1)
+		wt.ch <- w
+		p.mu.Unlock()
+		return true
+	}
+	w.lastUsed = p.now
+	ok := p.idle.Push(w) // cannot fail: the ring holds Cap workers
+	p.mu.Unlock()
+	return ok
+}
+
+// retire accounts for a worker goroutine that is exiting, and gives its
+// slot to the oldest waiter, if any.
+func (p *core[T]) retire() {
+	p.mu.Lock()
+	p.running.Add(-1)
+	p.serveWaitersLocked()
+	p.mu.Unlock()
+}
+
+// purge is the purge goroutine: every ExpiryDuration it stops the workers
+// that have been idle since before the previous tick, so a worker lives
+// between one and two ExpiryDurations after its last task. It also advances
+// the coarse clock the idle workers are stamped with (a time.Now per task
+// would cost more than the rest of the hand-off). It exits when its epoch
+// stops or when no worker is left; the next new worker starts it again.
+func (p *core[T]) purge(e *epoch) {
+	defer e.exit()
+	ticker := time.NewTicker(p.opts.ExpiryDuration)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case now := <-ticker.C:
+			p.mu.Lock()
+			// Idle workers are stamped with the latest tick, p.now: those
+			// stamped before it went idle before the previous tick, at
+			// least one ExpiryDuration ago.
+			stale := p.idle.Expire(p.now)
+			for _, w := range stale {
+				close(w.ch)
+			}
+			p.now = now
+			if int(p.running.Load()) == len(stale) {
+				p.purging = false
+				p.mu.Unlock()
+				return
+			}
+			p.mu.Unlock()
+		}
+	}
+}
+
+// submit hands arg to a worker, waiting as acquire does.
+func (p *core[T]) submit(ctx context.Context, arg T) error {
+	w, err := p.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	w.ch <- arg
+	return nil
+}

@@ -1,0 +1,95 @@
+package ants
+
+import "context"
+
+// PoolWithFunc runs one function, bound at creation, on the arguments given
+// to Invoke, on a bounded set of reused worker goroutines. It is a Pool
+// whose task is always that function: capacity, waiting, expiry, panics and
+// release work exactly as they do for Pool.
+//
+// All methods are safe for concurrent use. The zero PoolWithFunc is not
+// usable; create one with NewPoolWithFunc. It must not be copied.
+type PoolWithFunc struct {
+	core[any]
+}
+
+// NewPoolWithFunc returns a pool of at most size workers that runs pf.
+// A size <= 0 means no limit. It returns ErrLackPoolFunc for a nil pf, and
+// the errors of NewPool for bad options.
+func NewPoolWithFunc(size int, pf func(any), options ...Option) (*PoolWithFunc, error) {
+	if pf == nil {
+		return nil, ErrLackPoolFunc
+	}
+	p := new(PoolWithFunc)
+	if err := p.init(size, pf, options); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Invoke runs the pool's function with arg on a worker, waiting for one as
+// Pool.Submit does. A nil arg is passed on as nil (ants v2 drops it).
+// Invoke returns nil once a worker has accepted arg, or else ErrPoolClosed
+// or ErrPoolOverload, and the function does not run.
+func (p *PoolWithFunc) Invoke(arg any) error { return p.invoke(nil, arg) }
+
+// InvokeCtx is Invoke with the wait for a worker bounded by ctx, as in
+// Pool.SubmitCtx. ctx bounds admission only: the function does not see it.
+// It returns ctx.Err() if ctx is done before a worker accepts arg (already
+// done included), and ErrNilContext for a nil ctx.
+func (p *PoolWithFunc) InvokeCtx(ctx context.Context, arg any) error {
+	return p.invokeCtx(ctx, arg)
+}
+
+// PoolWithFuncGeneric is PoolWithFunc for arguments of type T: the argument
+// is handed to the worker without boxing, so Invoke does not allocate once
+// the pool's workers are started.
+//
+// All methods are safe for concurrent use. The zero PoolWithFuncGeneric is
+// not usable; create one with NewPoolWithFuncGeneric. It must not be copied.
+type PoolWithFuncGeneric[T any] struct {
+	core[T]
+}
+
+// NewPoolWithFuncGeneric returns a pool of at most size workers that runs
+// pf. A size <= 0 means no limit. It returns ErrLackPoolFunc for a nil pf,
+// and the errors of NewPool for bad options.
+func NewPoolWithFuncGeneric[T any](size int, pf func(T), options ...Option) (*PoolWithFuncGeneric[T], error) {
+	if pf == nil {
+		return nil, ErrLackPoolFunc
+	}
+	p := new(PoolWithFuncGeneric[T])
+	if err := p.init(size, pf, options); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Invoke runs the pool's function with arg on a worker, waiting for one as
+// Pool.Submit does. It returns nil once a worker has accepted arg, or else
+// ErrPoolClosed or ErrPoolOverload, and the function does not run.
+func (p *PoolWithFuncGeneric[T]) Invoke(arg T) error { return p.invoke(nil, arg) }
+
+// InvokeCtx is Invoke with the wait for a worker bounded by ctx, as in
+// Pool.SubmitCtx. ctx bounds admission only: the function does not see it.
+// It returns ctx.Err() if ctx is done before a worker accepts arg (already
+// done included), and ErrNilContext for a nil ctx.
+func (p *PoolWithFuncGeneric[T]) InvokeCtx(ctx context.Context, arg T) error {
+	return p.invokeCtx(ctx, arg)
+}
+
+// invoke is Invoke for both func pools: arg goes to a worker as it is.
+func (p *core[T]) invoke(ctx context.Context, arg T) error {
+	if p.IsClosed() {
+		return ErrPoolClosed
+	}
+	return p.submit(ctx, arg)
+}
+
+// invokeCtx is InvokeCtx for both func pools.
+func (p *core[T]) invokeCtx(ctx context.Context, arg T) error {
+	if err := p.checkCtx(ctx); err != nil {
+		return err
+	}
+	return p.submit(ctx, arg)
+}
