@@ -1,0 +1,5 @@
+//go:build !race
+
+package ants_test
+
+const raceEnabled = false
