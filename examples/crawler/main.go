@@ -14,6 +14,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"math/rand/v2"
 	"os"
@@ -31,17 +32,19 @@ func main() {
 	workers := flag.Int("workers", 16, "pool capacity: fetches in flight at most")
 	timeout := flag.Duration("timeout", 40*time.Millisecond, "deadline of one fetch")
 	flag.Parse()
-	if err := run(*pages, *workers, *timeout); err != nil {
-		log.Fatal(err)
-	}
-}
 
-func run(pages, workers int, timeout time.Duration) error {
 	// Ctrl-C (or SIGTERM) cancels ctx: no new fetch is admitted, and the
 	// fetches in flight see their contexts end.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := run(ctx, os.Stdout, *pages, *workers, *timeout); err != nil {
+		log.Fatal(err)
+	}
+}
 
+// run crawls pages pages with a pool of workers workers until done or until
+// ctx ends, reports to out, and shuts the pool down.
+func run(ctx context.Context, out io.Writer, pages, workers int, timeout time.Duration) error {
 	pool, err := ants.NewPool(workers)
 	if err != nil {
 		return err
@@ -73,7 +76,7 @@ func run(pages, workers int, timeout time.Duration) error {
 		})
 		if err != nil {
 			wg.Done()
-			fmt.Printf("stopped submitting after %d pages: %v\n", submitted, err)
+			fmt.Fprintf(out, "stopped submitting after %d pages: %v\n", submitted, err)
 			break
 		}
 		submitted++
@@ -88,9 +91,9 @@ func run(pages, workers int, timeout time.Duration) error {
 		return fmt.Errorf("pool did not shut down: %w", err)
 	}
 
-	fmt.Printf("fetched %d pages in %v with %d workers: %d ok, %d past the %v deadline, %d failed, %d interrupted\n",
+	fmt.Fprintf(out, "fetched %d pages in %v with %d workers: %d ok, %d past the %v deadline, %d failed, %d interrupted\n",
 		submitted, elapsed.Round(time.Millisecond), workers, ok.Load(), slow.Load(), timeout, failed.Load(), interrupted.Load())
-	fmt.Println("pool released: no worker left running")
+	fmt.Fprintln(out, "pool released: no worker left running")
 	return nil
 }
 
