@@ -2,6 +2,7 @@ package ants
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,13 +16,13 @@ type waiter[T any] struct {
 }
 
 // waitList is a FIFO of waiters, linked through the waiters themselves.
-// It is guarded by core.mu.
+// It is guarded by core.mu, except that len may be read at any time.
 type waitList[T any] struct {
+	n          atomic.Int32 // number of waiters; written under core.mu
 	head, tail *waiter[T]
-	n          int
 }
 
-func (l *waitList[T]) len() int { return l.n }
+func (l *waitList[T]) len() int { return int(l.n.Load()) }
 
 func (l *waitList[T]) pushBack(wt *waiter[T]) {
 	wt.prev, wt.next, wt.queued = l.tail, nil, true
@@ -31,7 +32,7 @@ func (l *waitList[T]) pushBack(wt *waiter[T]) {
 		l.head = wt
 	}
 	l.tail = wt
-	l.n++
+	l.n.Add(1)
 }
 
 func (l *waitList[T]) remove(wt *waiter[T]) {
@@ -46,7 +47,7 @@ func (l *waitList[T]) remove(wt *waiter[T]) {
 		l.tail = wt.prev
 	}
 	wt.prev, wt.next, wt.queued = nil, nil, false
-	l.n--
+	l.n.Add(-1)
 }
 
 // popFront removes and returns the oldest waiter, or nil.
@@ -98,7 +99,6 @@ func (p *core[T]) acquire(ctx context.Context) (*worker[T], error) {
 	}
 	wt := p.getWaiter()
 	p.waiters.pushBack(wt)
-	p.waiting.Add(1)
 	p.mu.Unlock()
 
 	var done <-chan struct{}
@@ -118,7 +118,6 @@ func (p *core[T]) acquire(ctx context.Context) (*worker[T], error) {
 	p.mu.Lock()
 	if wt.queued {
 		p.waiters.remove(wt)
-		p.waiting.Add(-1)
 		p.mu.Unlock()
 		p.waiterCache.Put(wt)
 		return nil, ctx.Err()

@@ -78,12 +78,11 @@ func (p *Pool) Submit(task func()) error {
 type core[T any] struct {
 	capacity atomic.Int32 // most workers alive at once; -1 means no limit. Written under mu.
 	running  atomic.Int32 // worker goroutines alive, busy or idle (ants' meaning). Written under mu.
-	waiting  atomic.Int32 // callers waiting in acquire; equals waiters' length. Written under mu.
 	state    atomic.Int32 // OPENED or CLOSED. Written under mu.
 
 	mu      sync.Mutex   // guards the fields below
 	idle    idleQueue[T] // idle workers, oldest first
-	waiters waitList[T]  // callers waiting for a worker, oldest first
+	waiters waitList[T]  // callers waiting for a worker, oldest first; its length is read without mu
 	epoch   *epoch       // the current run; replaced by Reboot
 	now     time.Time    // coarse clock for idle stamps: the purger's latest tick
 	purging bool         // a purge goroutine of this epoch is running
@@ -96,7 +95,6 @@ type core[T any] struct {
 
 // idleQueue is what queue.Stack and queue.Ring have in common.
 type idleQueue[T any] interface {
-	Len() int
 	Push(*worker[T]) bool
 	Pop() (*worker[T], bool)
 	Expire(cutoff time.Time) []*worker[T]
@@ -167,7 +165,7 @@ func (p *core[T]) Free() int {
 func (p *core[T]) Cap() int { return int(p.capacity.Load()) }
 
 // Waiting returns the number of callers blocked waiting for a worker.
-func (p *core[T]) Waiting() int { return int(p.waiting.Load()) }
+func (p *core[T]) Waiting() int { return p.waiters.len() }
 
 // IsClosed reports whether the pool has been released (and not rebooted).
 func (p *core[T]) IsClosed() bool { return p.state.Load() == CLOSED }
@@ -217,7 +215,6 @@ func (p *core[T]) close() *epoch {
 	for wt := p.waiters.popFront(); wt != nil; wt = p.waiters.popFront() {
 		wt.ch <- nil
 	}
-	p.waiting.Store(0)
 	e := p.epoch
 	close(e.stop)
 	p.mu.Unlock()
@@ -278,9 +275,7 @@ func (p *core[T]) spawnLocked() *worker[T] {
 // is idle.
 func (p *core[T]) serveWaitersLocked() {
 	for p.waiters.len() > 0 && p.hasRoomLocked() {
-		wt := p.waiters.popFront()
-		p.waiting.Add(-1)
-		wt.ch <- p.spawnLocked()
+		p.waiters.popFront().ch <- p.spawnLocked()
 	}
 }
 
@@ -294,7 +289,6 @@ func (p *core[T]) putBack(w *worker[T]) bool {
 		return false
 	}
 	if wt := p.waiters.popFront(); wt != nil {
-		p.waiting.Add(-1)
 		wt.ch <- w
 		p.mu.Unlock()
 		return true
@@ -317,8 +311,8 @@ func (p *core[T]) retire() {
 // purge is the purge goroutine: every ExpiryDuration it stops the workers
 // that have been idle since before the previous tick, so a worker lives
 // between one and two ExpiryDurations after its last task. It also advances
-// the coarse clock the idle workers are stamped with (a time.Now per task
-// would cost more than the rest of the hand-off). It exits when its epoch
+// the coarse clock the idle workers are stamped with: a time.Now per task
+// costs about 50 ns on a small VM, over a tenth of a whole hand-off. It exits when its epoch
 // stops or when no worker is left; the next new worker starts it again.
 func (p *core[T]) purge(e *epoch) {
 	defer e.exit()
