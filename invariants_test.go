@@ -77,39 +77,28 @@ func runRandomOps(t *testing.T, d time.Duration, opts []ants.Option) {
 	}
 
 	stop := make(chan struct{})
+	waitSubmitters := repeat(6, stop, func() {
+		id, n := newTask()
+		switch rand.IntN(5) {
+		case 0:
+			record(id, p.Submit(func() { body(&gp, n) }))
+		case 1:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rand.IntN(300))*time.Microsecond)
+			record(id, p.SubmitCtx(ctx, func(context.Context) { body(&gp, n) }))
+			cancel()
+		case 2:
+			ctx, cancel := context.WithCancel(context.Background())
+			go cancel()
+			record(id, p.SubmitCtx(ctx, func(context.Context) { body(&gp, n) }))
+		case 3:
+			record(id, f.Invoke(n))
+		case 4:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rand.IntN(300))*time.Microsecond)
+			record(id, f.InvokeCtx(ctx, n))
+			cancel()
+		}
+	})
 	var wg sync.WaitGroup
-	for range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				id, n := newTask()
-				switch rand.IntN(5) {
-				case 0:
-					record(id, p.Submit(func() { body(&gp, n) }))
-				case 1:
-					ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rand.IntN(300))*time.Microsecond)
-					record(id, p.SubmitCtx(ctx, func(context.Context) { body(&gp, n) }))
-					cancel()
-				case 2:
-					ctx, cancel := context.WithCancel(context.Background())
-					go cancel()
-					record(id, p.SubmitCtx(ctx, func(context.Context) { body(&gp, n) }))
-				case 3:
-					record(id, f.Invoke(n))
-				case 4:
-					ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rand.IntN(300))*time.Microsecond)
-					record(id, f.InvokeCtx(ctx, n))
-					cancel()
-				}
-			}
-		}()
-	}
 	wg.Add(1)
 	go func() { // the operator: tunes, releases, reboots
 		defer wg.Done()
@@ -141,6 +130,7 @@ func runRandomOps(t *testing.T, d time.Duration, opts []ants.Option) {
 	time.Sleep(d) // the test's duration, not a synchronisation
 	close(stop)
 	watchdog := time.AfterFunc(30*time.Second, func() { panic("random operations hung") })
+	waitSubmitters()
 	wg.Wait()
 	mustRelease(t, p)
 	mustRelease(t, f)

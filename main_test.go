@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,4 +81,25 @@ func (b *blocker) fill(t testing.TB, submit func(func()) error, n int) {
 	for range n {
 		<-b.started
 	}
+}
+
+// repeat calls f over and over on n goroutines until stop is closed. The
+// returned wait blocks until all of them have returned.
+func repeat(n int, stop <-chan struct{}, f func()) (wait func()) {
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					f()
+				}
+			}
+		}()
+	}
+	return wg.Wait
 }

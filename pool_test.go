@@ -589,27 +589,14 @@ func TestRebootCycles(t *testing.T) {
 			var g gauge
 			var accepted, ran atomic.Int64
 			stop := make(chan struct{})
-			var wg sync.WaitGroup
-			for range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						select {
-						case <-stop:
-							return
-						default:
-						}
-						err := p.Submit(func() { g.enter(); ran.Add(1); g.exit() })
-						if err == nil {
-							accepted.Add(1)
-						} else if !errors.Is(err, ants.ErrPoolClosed) {
-							t.Errorf("Submit = %v", err)
-							return
-						}
-					}
-				}()
-			}
+			wait := repeat(4, stop, func() {
+				err := p.Submit(func() { g.enter(); ran.Add(1); g.exit() })
+				if err == nil {
+					accepted.Add(1)
+				} else if !errors.Is(err, ants.ErrPoolClosed) {
+					t.Errorf("Submit = %v", err)
+				}
+			})
 			cycles := 200
 			if testing.Short() {
 				cycles = 50
@@ -623,7 +610,7 @@ func TestRebootCycles(t *testing.T) {
 				p.Reboot()
 			}
 			close(stop)
-			wg.Wait()
+			wait()
 			mustRelease(t, p)
 			if accepted.Load() != ran.Load() {
 				t.Errorf("%d tasks accepted, %d ran", accepted.Load(), ran.Load())
