@@ -1,7 +1,10 @@
 module github.com/antspool/ants
 
-go 1.25
+go 1.26.0
 
-require go.uber.org/goleak v1.3.0
+require (
+	github.com/cenkalti/backoff/v4 v4.3.0
+	go.uber.org/goleak v1.3.0
+)
 
 require github.com/stretchr/testify v1.11.1 // indirect
