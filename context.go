@@ -2,17 +2,33 @@ package ants
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"time"
 )
 
-// waiter is a caller blocked in acquire. Whoever removes it from the list,
-// under core.mu, sends it exactly one value: a worker, or nil when the pool
-// closes. Its channel is buffered, so that send never blocks.
+// waiter is one place in a pool's line: a caller blocked in acquire, or a
+// task posted by post. Whoever removes it from the line, under core.mu,
+// serves it exactly once: a caller is sent a worker, or nil when the pool
+// closes (its channel is buffered, so that send never blocks); a posted
+// task is handed to the worker directly, or refused when the pool closes.
 type waiter[T any] struct {
-	ch         chan *worker[T]
+	ch         chan *worker[T] // a blocked caller's; nil for a posted task
+	arg        T               // a posted task, for its worker
+	refuse     func(error)     // a posted task's: called, outside mu, if the pool closes first
 	prev, next *waiter[T]
-	queued     bool // on the list; guarded by core.mu
+	queued     bool // in the line; guarded by core.mu
+}
+
+// serveLocked gives w, idle or new, to wt, which has left the line.
+func (wt *waiter[T]) serveLocked(w *worker[T]) {
+	if wt.ch != nil {
+		wt.ch <- w
+		return
+	}
+	w.ch <- wt.arg // w's buffer is empty: it has no task
+	var zero T
+	wt.arg = zero
 }
 
 // waitList is a FIFO of waiters, linked through the waiters themselves.
@@ -84,12 +100,7 @@ func (p *core[T]) acquire(ctx context.Context) (*worker[T], error) {
 		p.mu.Unlock()
 		return nil, ErrPoolClosed
 	}
-	if w, ok := p.idle.Pop(); ok {
-		p.mu.Unlock()
-		return w, nil
-	}
-	if p.hasRoomLocked() {
-		w := p.spawnLocked()
+	if w := p.takeLocked(); w != nil {
 		p.mu.Unlock()
 		return w, nil
 	}
@@ -130,6 +141,69 @@ func (p *core[T]) acquire(ctx context.Context) (*worker[T], error) {
 	}
 	p.waiterCache.Put(wt)
 	return nil, ctx.Err()
+}
+
+// takeLocked returns an idle worker, or a new one if the pool has room,
+// or nil.
+func (p *core[T]) takeLocked() *worker[T] {
+	if w, ok := p.idle.Pop(); ok {
+		return w
+	}
+	if p.hasRoomLocked() {
+		return p.spawnLocked()
+	}
+	return nil
+}
+
+// errNoWorker is tryAcquire's answer when every worker is busy.
+var errNoWorker = errors.New("ants: no free worker")
+
+// tryAcquire is acquire without the wait: when no worker is free it
+// returns errNoWorker at once, whatever the pool's options say.
+func (p *core[T]) tryAcquire() (*worker[T], error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state.Load() == CLOSED {
+		return nil, ErrPoolClosed
+	}
+	if w := p.takeLocked(); w != nil {
+		return w, nil
+	}
+	return nil, errNoWorker
+}
+
+// post hands arg to a free worker now, or else puts it in line, behind the
+// callers already waiting, to be handed to the next worker that frees up.
+// It never blocks, so a timer's callback may call it; it ignores
+// Nonblocking and MaxBlockingTasks, which bound callers that wait, not
+// tasks already admitted (post serves a Group's retries).
+//
+// post returns ErrPoolClosed on a closed pool. Otherwise, if the pool
+// closes while arg is in line, refuse is called with ErrPoolClosed, on the
+// goroutine closing the pool, after its lock is released. withdraw takes
+// arg out of the line and reports whether it was still there (false once a
+// worker has it or the pool refused it).
+func (p *core[T]) post(arg T, refuse func(error)) (withdraw func() bool, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state.Load() == CLOSED {
+		return nil, ErrPoolClosed
+	}
+	if w := p.takeLocked(); w != nil {
+		w.ch <- arg
+		return func() bool { return false }, nil
+	}
+	wt := &waiter[T]{arg: arg, refuse: refuse}
+	p.waiters.pushBack(wt)
+	return func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if !wt.queued {
+			return false
+		}
+		p.waiters.remove(wt)
+		return true
+	}, nil
 }
 
 // checkCtx returns the error a Ctx submit reports before it tries to

@@ -192,7 +192,8 @@ func (p *core[T]) Tune(size int) {
 
 // Release closes the pool. In order, it
 //   - makes every later submit return ErrPoolClosed;
-//   - wakes every caller waiting for a worker with ErrPoolClosed;
+//   - wakes every caller waiting for a worker with ErrPoolClosed (and
+//     refuses the Group retries waiting in line with it);
 //   - stops the idle workers and the purge goroutine;
 //   - lets running tasks finish: their workers exit afterwards.
 //
@@ -212,12 +213,20 @@ func (p *core[T]) close() *epoch {
 	for _, w := range p.idle.Drain() {
 		close(w.ch)
 	}
+	var refused []*waiter[T]
 	for wt := p.waiters.popFront(); wt != nil; wt = p.waiters.popFront() {
-		wt.ch <- nil
+		if wt.ch != nil {
+			wt.ch <- nil
+		} else {
+			refused = append(refused, wt)
+		}
 	}
 	e := p.epoch
 	close(e.stop)
 	p.mu.Unlock()
+	for _, wt := range refused {
+		wt.refuse(ErrPoolClosed)
+	}
 	e.exit() // drop the open pool's reference
 	return e
 }
@@ -275,7 +284,7 @@ func (p *core[T]) spawnLocked() *worker[T] {
 // is idle.
 func (p *core[T]) serveWaitersLocked() {
 	for p.waiters.len() > 0 && p.hasRoomLocked() {
-		p.waiters.popFront().ch <- p.spawnLocked()
+		p.waiters.popFront().serveLocked(p.spawnLocked())
 	}
 }
 
@@ -289,7 +298,7 @@ func (p *core[T]) putBack(w *worker[T]) bool {
 		return false
 	}
 	if wt := p.waiters.popFront(); wt != nil {
-		wt.ch <- w
+		wt.serveLocked(w)
 		p.mu.Unlock()
 		return true
 	}
