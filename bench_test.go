@@ -2,9 +2,14 @@ package ants_test
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/antspool/ants"
 )
@@ -92,4 +97,91 @@ func BenchmarkChannelSemaphore(b *testing.B) {
 		}()
 	}
 	wg.Wait()
+}
+
+// Group.Go against errgroup.Group.Go with SetLimit: one op is one task, at
+// a limit of GOMAXPROCS; the pool also has GOMAXPROCS workers.
+func BenchmarkGroupGo(b *testing.B) {
+	n := runtime.GOMAXPROCS(0)
+	p, _ := ants.NewPool(n)
+	defer p.Release()
+	g := p.Group(context.Background(), ants.WithLimit(n))
+	task := func(context.Context) error { return nil }
+	b.ReportAllocs()
+	for b.Loop() {
+		g.Go(task)
+	}
+	_ = g.Wait()
+}
+
+func BenchmarkErrgroupGo(b *testing.B) {
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	task := func() error { return nil }
+	b.ReportAllocs()
+	for b.Loop() {
+		g.Go(task)
+	}
+	_ = g.Wait()
+}
+
+// Fan-out with a first error: one op is a group of 100 tasks of ~20µs of
+// CPU, limit 16, where the 10th task fails; the op ends when Wait returns.
+// The tasks after the failure should be skipped, not run.
+const fanOut, fanOutLimit, failAt = 100, 16, 10
+
+var errFanOut = errors.New("task 10 failed")
+
+// spin burns about d of CPU, or less if ctx ends first.
+func spin(ctx context.Context, d time.Duration) {
+	for start := time.Now(); time.Since(start) < d; {
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+func BenchmarkGroupFanOutFirstError(b *testing.B) {
+	p, _ := ants.NewPool(fanOutLimit)
+	defer p.Release()
+	var ran atomic.Int64
+	for b.Loop() {
+		g := p.Group(context.Background(), ants.WithLimit(fanOutLimit))
+		for i := range fanOut {
+			g.Go(func(ctx context.Context) error {
+				ran.Add(1)
+				if i == failAt {
+					return errFanOut
+				}
+				spin(ctx, 20*time.Microsecond)
+				return nil
+			})
+		}
+		if err := g.Wait(); err != errFanOut {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(ran.Load())/float64(b.N), "tasks-run/op")
+}
+
+func BenchmarkErrgroupFanOutFirstError(b *testing.B) {
+	var ran atomic.Int64
+	for b.Loop() {
+		g, ctx := errgroup.WithContext(context.Background())
+		g.SetLimit(fanOutLimit)
+		for i := range fanOut {
+			g.Go(func() error {
+				ran.Add(1)
+				if i == failAt {
+					return errFanOut
+				}
+				spin(ctx, 20*time.Microsecond)
+				return nil
+			})
+		}
+		if err := g.Wait(); err != errFanOut {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(ran.Load())/float64(b.N), "tasks-run/op")
 }

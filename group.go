@@ -159,8 +159,12 @@ func (g *Group) Context() context.Context { return g.ctx }
 
 // Go runs task(ctx) on a pool worker, with the group's context. It blocks
 // until a worker (and a WithLimit slot) takes the task, or the group's
-// context is done, or the pool is released; it never waits on a context
-// that only a task it is waiting to start could cancel.
+// context is done, or the pool is released. Because the wait watches the
+// group's context, anything that cancels it releases a blocked Go: a
+// running sibling's failure, the parent context, Wait. (Tasks that hold
+// every slot while waiting for a sibling that cannot start wait for ever,
+// as under any limit; give the parent context a deadline. conc's Go, which
+// ignores its context, cannot be released even then.)
 //
 // A task that fails, panics or calls runtime.Goexit fails the group (see
 // Wait). Go itself returns nothing: a task that cannot start is reported

@@ -657,3 +657,35 @@ func goroutinesCreated() uint64 {
 	metrics.Read(s)
 	return s[0].Value.Uint64()
 }
+
+// conc #88's program: ten limit slots are held by tasks that wait for the
+// group's context, which only the eleventh task would cancel, and it cannot
+// start. No executor that keeps the limit can finish that; what Group adds
+// is that Go's wait watches the group's context, so the parent's deadline
+// ends it (conc's Go ignores the context and blocks for ever).
+func TestGroupCircularWaitEndsWithParentDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, _ := ants.NewPool(100)
+		parent, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		g := p.Group(parent, ants.WithLimit(10))
+		start := time.Now()
+		for i := range 90 {
+			g.Go(func(ctx context.Context) error {
+				if i == 10 {
+					return errors.New("I will cancel all other tasks")
+				}
+				<-ctx.Done()
+				return nil
+			})
+		}
+		err := g.Wait()
+		if d := time.Since(start); d != time.Second {
+			t.Errorf("Wait returned after %v, want at the parent's 1s deadline", d)
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Wait = %v, want DeadlineExceeded (the skipped tasks' cause)", err)
+		}
+		mustRelease(t, p)
+	})
+}

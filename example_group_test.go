@@ -1,0 +1,122 @@
+package ants_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/antspool/ants"
+)
+
+// Fan out over a pool, stop at the first error: the failure cancels the
+// group's context, the tasks still waiting are skipped, and Wait returns
+// the error that came first.
+func ExamplePool_Group() {
+	pool, _ := ants.NewPool(4)
+	defer pool.Release()
+
+	g := pool.Group(context.Background())
+	for id := range 100 {
+		g.Go(func(ctx context.Context) error {
+			if id == 7 {
+				return fmt.Errorf("record %d: corrupt", id)
+			}
+			return nil // ... check record id ...
+		})
+	}
+	err := g.Wait()
+	fmt.Println("error:", err)
+	fmt.Println("cause:", context.Cause(g.Context()))
+	// Output:
+	// error: record 7: corrupt
+	// cause: record 7: corrupt
+}
+
+// Retry a flaky task with exponential backoff. Between attempts the task
+// holds no worker, so other work runs in the meantime.
+func ExampleWithRetry() {
+	pool, _ := ants.NewPool(1)
+	defer pool.Release()
+
+	policy := func() backoff.BackOff { // called once per failing task
+		b := backoff.NewExponentialBackOff()
+		b.InitialInterval = time.Millisecond
+		b.RandomizationFactor = 0 // deterministic for the example
+		return backoff.WithMaxRetries(b, 4)
+	}
+	notify := func(attempt int, err error, next time.Duration) {
+		fmt.Printf("retry %d in %v after: %v\n", attempt, next, err)
+	}
+	g := pool.Group(context.Background(), ants.WithRetry(policy, notify))
+
+	attempts := 0
+	g.Go(func(ctx context.Context) error {
+		attempts++
+		if attempts < 3 {
+			return errors.New("503 Service Unavailable")
+		}
+		return nil
+	})
+	fmt.Println("Wait:", g.Wait(), "after", attempts, "attempts")
+	// Output:
+	// retry 1 in 1ms after: 503 Service Unavailable
+	// retry 2 in 1.5ms after: 503 Service Unavailable
+	// Wait: <nil> after 3 attempts
+}
+
+// Cap one group below the pool's capacity, so it leaves workers for others.
+func ExampleWithLimit() {
+	pool, _ := ants.NewPool(16)
+	defer pool.Release()
+
+	g := pool.Group(context.Background(), ants.WithLimit(2))
+	var running, most atomic.Int32
+	for range 20 {
+		g.Go(func(ctx context.Context) error {
+			n := running.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			time.Sleep(time.Millisecond)
+			running.Add(-1)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	fmt.Println("at most", most.Load(), "at once")
+	// Output: at most 2 at once
+}
+
+// A shutdown hook: cancel the work's parent context, let the group's tasks
+// see it, then release the pool and wait until nothing of it runs.
+func ExampleGroup_shutdown() {
+	pool, _ := ants.NewPool(4)
+	appCtx, shutdown := context.WithCancelCause(context.Background())
+
+	g := pool.Group(appCtx)
+	started := make(chan struct{}, 4)
+	for range 4 {
+		g.Go(func(ctx context.Context) error {
+			started <- struct{}{}
+			<-ctx.Done() // long-running work that honours ctx
+			return ctx.Err()
+		})
+	}
+	for range 4 {
+		<-started
+	}
+
+	// On SIGTERM, say:
+	shutdown(errors.New("SIGTERM"))
+	fmt.Println("group:", g.Wait(), "/ cause:", context.Cause(g.Context()))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	fmt.Println("pool released:", pool.ReleaseContext(ctx))
+	// Output:
+	// group: context canceled / cause: SIGTERM
+	// pool released: <nil>
+}
