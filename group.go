@@ -191,12 +191,14 @@ func (g *Group) Go(task func(ctx context.Context) error) {
 	}
 	g.wg.Add(1)
 	if err := g.pool.submit(g.ctx, g.wrap(task)); err != nil {
-		g.finish(nil)
+		// Record why before finishing, so that a Wait the finish releases
+		// sees it.
 		if g.ctx.Err() != nil {
 			g.skip()
 		} else {
 			g.fail(err)
 		}
+		g.finish(nil)
 	}
 }
 
@@ -218,10 +220,10 @@ func (g *Group) TryGo(task func(ctx context.Context) error) bool {
 	}
 	g.wg.Add(1)
 	if err := g.pool.trySubmit(g.wrap(task)); err != nil {
-		g.finish(nil)
 		if errors.Is(err, ErrPoolClosed) {
-			g.fail(err)
+			g.fail(err) // before finish, as in Go
 		}
+		g.finish(nil)
 		return false
 	}
 	return true

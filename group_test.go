@@ -689,3 +689,31 @@ func TestGroupCircularWaitEndsWithParentDeadline(t *testing.T) {
 		mustRelease(t, p)
 	})
 }
+
+// A Wait that is already waiting when a blocked Go is refused must see the
+// refusal: the error is recorded before the task's count is released.
+func TestGroupWaitSeesARefusalThatReleasesIt(t *testing.T) {
+	rounds := 300
+	if testing.Short() {
+		rounds = 50
+	}
+	synctest.Test(t, func(t *testing.T) {
+		for i := range rounds {
+			p, _ := ants.NewPool(1)
+			b := newBlocker()
+			b.fill(t, p.Submit, 1)
+			g := p.Group(context.Background())
+			go g.Go(func(context.Context) error { return nil })
+			synctest.Wait() // Go waits for the worker
+			waited := make(chan error, 1)
+			go func() { waited <- g.Wait() }()
+			synctest.Wait() // Wait waits for that task
+			p.Release()
+			if err := <-waited; !errors.Is(err, ants.ErrPoolClosed) {
+				t.Fatalf("round %d: Wait = %v, want ErrPoolClosed", i, err)
+			}
+			b.open()
+			synctest.Wait()
+		}
+	})
+}
