@@ -159,14 +159,11 @@ func TestCtxDeadlineWhileWaiting(t *testing.T) {
 // either runs that waiter's task (and its call returns nil) or goes on to
 // the next waiter: it is never lost, and no caller is left hanging.
 func TestWorkerFreedAsCtxEndsGoesToNextWaiter(t *testing.T) {
-	rounds := 2000
-	if testing.Short() {
-		rounds = 300
-	}
+	n := rounds(2000, 300)
 	synctest.Test(t, func(t *testing.T) {
 		p, _ := ants.NewPool(1)
 		var admitted, cancelled int
-		for i := range rounds {
+		for i := range n {
 			b := newBlocker()
 			b.fill(t, p.Submit, 1)
 			ctx, cancel := context.WithCancel(context.Background())

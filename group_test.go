@@ -46,10 +46,7 @@ func TestGroupReturnsFirstErrorAndCancelsWithIt(t *testing.T) {
 // The first error is recorded before the context is cancelled, so a
 // sibling that returns ctx.Err() as soon as it sees the cancel never wins.
 func TestGroupFirstErrorNeverLosesToSiblingsCancellation(t *testing.T) {
-	runs := 1000
-	if testing.Short() {
-		runs = 200
-	}
+	runs := rounds(1000, 200)
 	p, _ := ants.NewPool(8)
 	for i := range runs {
 		g := p.Group(context.Background())
@@ -693,12 +690,9 @@ func TestGroupCircularWaitEndsWithParentDeadline(t *testing.T) {
 // A Wait that is already waiting when a blocked Go is refused must see the
 // refusal: the error is recorded before the task's count is released.
 func TestGroupWaitSeesARefusalThatReleasesIt(t *testing.T) {
-	rounds := 300
-	if testing.Short() {
-		rounds = 50
-	}
+	n := rounds(300, 50)
 	synctest.Test(t, func(t *testing.T) {
-		for i := range rounds {
+		for i := range n {
 			p, _ := ants.NewPool(1)
 			b := newBlocker()
 			b.fill(t, p.Submit, 1)

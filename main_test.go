@@ -103,3 +103,11 @@ func repeat(n int, stop <-chan struct{}, f func()) (wait func()) {
 	}
 	return wg.Wait
 }
+
+// rounds returns full, or short when the tests run with -short.
+func rounds(full, short int) int {
+	if testing.Short() {
+		return short
+	}
+	return full
+}

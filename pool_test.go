@@ -597,10 +597,7 @@ func TestRebootCycles(t *testing.T) {
 					t.Errorf("Submit = %v", err)
 				}
 			})
-			cycles := 200
-			if testing.Short() {
-				cycles = 50
-			}
+			cycles := rounds(200, 50)
 			for i := range cycles {
 				if i%2 == 0 {
 					p.Release()
