@@ -3,88 +3,8 @@ package ants
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"time"
 )
-
-// waiter is one place in a pool's line: a caller blocked in acquire, or a
-// task posted by post. Whoever removes it from the line, under core.mu,
-// serves it exactly once: a caller is sent a worker, or nil when the pool
-// closes (its channel is buffered, so that send never blocks); a posted
-// task is handed to the worker directly, or refused when the pool closes.
-type waiter[T any] struct {
-	ch         chan *worker[T] // a blocked caller's; nil for a posted task
-	arg        T               // a posted task, for its worker
-	refuse     func(error)     // a posted task's: called, outside mu, if the pool closes first
-	prev, next *waiter[T]
-	queued     bool // in the line; guarded by core.mu
-}
-
-// serveLocked gives w, idle or new, to wt, which has left the line.
-func (wt *waiter[T]) serveLocked(w *worker[T]) {
-	if wt.ch != nil {
-		wt.ch <- w
-		return
-	}
-	w.ch <- wt.arg // w's buffer is empty: it has no task
-	var zero T
-	wt.arg = zero
-}
-
-// waitList is a FIFO of waiters, linked through the waiters themselves.
-// It is guarded by core.mu, except that len may be read at any time.
-type waitList[T any] struct {
-	n          atomic.Int32 // number of waiters; written under core.mu
-	head, tail *waiter[T]
-}
-
-func (l *waitList[T]) len() int { return int(l.n.Load()) }
-
-func (l *waitList[T]) pushBack(wt *waiter[T]) {
-	wt.prev, wt.next, wt.queued = l.tail, nil, true
-	if l.tail != nil {
-		l.tail.next = wt
-	} else {
-		l.head = wt
-	}
-	l.tail = wt
-	l.n.Add(1)
-}
-
-func (l *waitList[T]) remove(wt *waiter[T]) {
-	if wt.prev != nil {
-		wt.prev.next = wt.next
-	} else {
-		l.head = wt.next
-	}
-	if wt.next != nil {
-		wt.next.prev = wt.prev
-	} else {
-		l.tail = wt.prev
-	}
-	wt.prev, wt.next, wt.queued = nil, nil, false
-	l.n.Add(-1)
-}
-
-// popFront removes and returns the oldest waiter, or nil.
-func (l *waitList[T]) popFront() *waiter[T] {
-	wt := l.head
-	if wt != nil {
-		l.remove(wt)
-	}
-	return wt
-}
-
-// getWaiter returns an unqueued waiter with an empty channel. Waiters are
-// recycled through core.waiterCache, so a caller that has to wait does not
-// allocate in steady state; one goes back only off the list and with its
-// channel drained.
-func (p *core[T]) getWaiter() *waiter[T] {
-	if wt, ok := p.waiterCache.Get().(*waiter[T]); ok {
-		return wt
-	}
-	return &waiter[T]{ch: make(chan *worker[T], 1)}
-}
 
 // acquire returns a worker that waits for one task, which the caller must
 // send it. It takes an idle worker, or starts one while the pool has room,
@@ -104,43 +24,22 @@ func (p *core[T]) acquire(ctx context.Context) (*worker[T], error) {
 		p.mu.Unlock()
 		return w, nil
 	}
-	if p.opts.Nonblocking || (p.opts.MaxBlockingTasks > 0 && p.waiters.len() >= p.opts.MaxBlockingTasks) {
+	if p.opts.Nonblocking {
 		p.mu.Unlock()
 		return nil, ErrPoolOverload
 	}
-	wt := p.getWaiter()
-	p.waiters.pushBack(wt)
-	p.mu.Unlock()
-
-	var done <-chan struct{}
-	if ctx != nil {
-		done = ctx.Done()
-	}
-	select {
-	case w := <-wt.ch:
-		p.waiterCache.Put(wt)
-		if w == nil {
-			return nil, ErrPoolClosed
-		}
-		return w, nil
-	case <-done:
-	}
-
-	p.mu.Lock()
-	if wt.queued {
-		p.waiters.remove(wt)
+	wt := p.line.newCaller(nil)
+	p.line.mu.Lock()
+	if p.line.fullLocked() {
+		p.line.mu.Unlock()
 		p.mu.Unlock()
-		p.waiterCache.Put(wt)
-		return nil, ctx.Err()
+		p.line.cache.Put(wt)
+		return nil, ErrPoolOverload
 	}
+	p.line.pushBackLocked(wt)
+	p.line.mu.Unlock()
 	p.mu.Unlock()
-	// A worker (or the close) was sent to us as ctx ended. Pass the worker
-	// on as if its task had just returned, so it is not lost.
-	if w := <-wt.ch; w != nil && !p.putBack(w) {
-		close(w.ch)
-	}
-	p.waiterCache.Put(wt)
-	return nil, ctx.Err()
+	return p.line.wait(ctx, wt)
 }
 
 // takeLocked returns an idle worker, or a new one if the pool has room,
@@ -194,16 +93,8 @@ func (p *core[T]) post(arg T, refuse func(error)) (withdraw func() bool, err err
 		return func() bool { return false }, nil
 	}
 	wt := &waiter[T]{arg: arg, refuse: refuse}
-	p.waiters.pushBack(wt)
-	return func() bool {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		if !wt.queued {
-			return false
-		}
-		p.waiters.remove(wt)
-		return true
-	}, nil
+	p.line.join(wt)
+	return func() bool { return p.line.leave(wt) }, nil
 }
 
 // checkCtx returns the error a Ctx submit reports before it tries to

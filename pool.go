@@ -80,17 +80,15 @@ type core[T any] struct {
 	running  atomic.Int32 // worker goroutines alive, busy or idle (ants' meaning). Written under mu.
 	state    atomic.Int32 // OPENED or CLOSED. Written under mu.
 
-	mu      sync.Mutex   // guards the fields below
+	mu      sync.Mutex   // guards the fields below; taken before line.mu
 	idle    idleQueue[T] // idle workers, oldest first
-	waiters waitList[T]  // callers waiting for a worker, oldest first; its length is read without mu
 	epoch   *epoch       // the current run; replaced by Reboot
 	now     time.Time    // coarse clock for idle stamps: the purger's latest tick
 	purging bool         // a purge goroutine of this epoch is running
 
-	waiterCache sync.Pool // of *waiter[T]; see getWaiter
-
-	run  func(T) // what a worker does with what it is handed; set once by init
-	opts Options // validated; set once by init
+	line *waitLine[T] // callers and posted tasks waiting for a worker; shared by a MultiPool's sub-pools
+	run  func(T)      // what a worker does with what it is handed; set once by init
+	opts Options      // validated; set once by init
 }
 
 // idleQueue is what queue.Stack and queue.Ring have in common.
@@ -128,6 +126,7 @@ func (p *core[T]) init(size int, run func(T), options []Option) error {
 		p.idle = new(queue.Stack[*worker[T]])
 	}
 	p.capacity.Store(capacity)
+	p.line = &waitLine[T]{maxWaiters: opts.MaxBlockingTasks}
 	p.run = run
 	p.opts = *opts
 	p.epoch = newEpoch()
@@ -165,7 +164,7 @@ func (p *core[T]) Free() int {
 func (p *core[T]) Cap() int { return int(p.capacity.Load()) }
 
 // Waiting returns the number of callers blocked waiting for a worker.
-func (p *core[T]) Waiting() int { return p.waiters.len() }
+func (p *core[T]) Waiting() int { return p.line.len() }
 
 // IsClosed reports whether the pool has been released (and not rebooted).
 func (p *core[T]) IsClosed() bool { return p.state.Load() == CLOSED }
@@ -213,14 +212,7 @@ func (p *core[T]) close() *epoch {
 	for _, w := range p.idle.Drain() {
 		close(w.ch)
 	}
-	var refused []*waiter[T]
-	for wt := p.waiters.popFront(); wt != nil; wt = p.waiters.popFront() {
-		if wt.ch != nil {
-			wt.ch <- nil
-		} else {
-			refused = append(refused, wt)
-		}
-	}
+	refused := p.line.closeAll()
 	e := p.epoch
 	close(e.stop)
 	p.mu.Unlock()
@@ -265,7 +257,7 @@ func (p *core[T]) hasRoomLocked() bool {
 // spawnLocked starts a new worker goroutine, waiting for its first task,
 // and the purger if it is not running.
 func (p *core[T]) spawnLocked() *worker[T] {
-	w := &worker[T]{ch: make(chan T, 1)}
+	w := &worker[T]{ch: make(chan T, 1), pool: p}
 	p.running.Add(1)
 	e := p.epoch
 	e.enter()
@@ -283,8 +275,12 @@ func (p *core[T]) spawnLocked() *worker[T] {
 // room. Only freed room matters here: a waiter exists only while no worker
 // is idle.
 func (p *core[T]) serveWaitersLocked() {
-	for p.waiters.len() > 0 && p.hasRoomLocked() {
-		p.waiters.popFront().serveLocked(p.spawnLocked())
+	for p.hasRoomLocked() {
+		wt := p.line.pop()
+		if wt == nil {
+			return
+		}
+		wt.serve(p.spawnLocked())
 	}
 }
 
@@ -297,8 +293,8 @@ func (p *core[T]) putBack(w *worker[T]) bool {
 		p.mu.Unlock()
 		return false
 	}
-	if wt := p.waiters.popFront(); wt != nil {
-		wt.serveLocked(w)
+	if wt := p.line.pop(); wt != nil {
+		wt.serve(w)
 		p.mu.Unlock()
 		return true
 	}
@@ -306,6 +302,14 @@ func (p *core[T]) putBack(w *worker[T]) bool {
 	ok := p.idle.Push(w) // cannot fail: the ring holds Cap workers
 	p.mu.Unlock()
 	return ok
+}
+
+// handBack returns w, which was acquired but given no task, as putBack
+// would after a task; if p will not take it back, w exits.
+func (p *core[T]) handBack(w *worker[T]) {
+	if !p.putBack(w) {
+		close(w.ch)
+	}
 }
 
 // retire accounts for a worker goroutine that is exiting, and gives its

@@ -11,7 +11,8 @@ import (
 // itself back to the pool; a closed ch tells it to exit.
 type worker[T any] struct {
 	ch       chan T    // buffered (1): the next task; closed to stop the worker
-	lastUsed time.Time // when the worker went idle; guarded by core.mu
+	pool     *core[T]  // the pool the worker belongs to
+	lastUsed time.Time // when the worker went idle; guarded by pool.mu
 }
 
 // LastUsed reports when w went idle. It implements queue.Item.
