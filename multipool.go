@@ -1,0 +1,500 @@
+package ants
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// LoadBalancingStrategy chooses the sub-pool of a multi-pool that a task
+// tries first.
+type LoadBalancingStrategy int
+
+const (
+	// RoundRobin tries the sub-pools in rotation.
+	RoundRobin LoadBalancingStrategy = 1 << (iota + 1)
+
+	// LeastTasks tries the sub-pool with the fewest workers alive first.
+	LeastTasks
+)
+
+// multiPool is the one implementation behind MultiPool, MultiPoolWithFunc
+// and MultiPoolWithFuncGeneric: n pools of the same kind that share a line.
+//
+// A submit tries the sub-pool the strategy picks, then the others, for a
+// free worker; only if none has one does it wait, in the line all sub-pools
+// share, for whichever frees a worker first. So a task never waits on a
+// busy sub-pool while another has room (ants v2 waits on the sub-pool it
+// picked), and waiting callers are served first-come first-served across
+// the whole multi-pool.
+type multiPool[T any] struct {
+	index     atomic.Uint32  // RoundRobin's counter
+	state     atomic.Int32   // OPENED or CLOSED
+	waitingBy []atomic.Int32 // callers in line, by the sub-pool their strategy picked
+
+	pools []*core[T]
+	line  *waitLine[T] // shared by pools
+	lbs   LoadBalancingStrategy
+}
+
+// init validates the arguments and readies size sub-pools of sizePerPool
+// workers each, running run. It starts no goroutine.
+func (mp *multiPool[T]) init(size, sizePerPool int, run func(T), lbs LoadBalancingStrategy, options []Option) error {
+	if size <= 0 {
+		return ErrInvalidMultiPoolSize
+	}
+	if lbs != RoundRobin && lbs != LeastTasks {
+		return ErrInvalidLoadBalancingStrategy
+	}
+	if run == nil {
+		return ErrLackPoolFunc // after the checks above, in ants' order
+	}
+	mp.pools = make([]*core[T], size)
+	for i := range mp.pools {
+		p := new(core[T])
+		if err := p.init(sizePerPool, run, options); err != nil {
+			return err
+		}
+		mp.pools[i] = p
+	}
+	// MaxBlockingTasks bounds each sub-pool's waiting callers in ants; the
+	// shared line holds as many as the sub-pools would together.
+	mp.line = &waitLine[T]{maxWaiters: mp.pools[0].opts.MaxBlockingTasks * size}
+	for _, p := range mp.pools {
+		p.line = mp.line
+	}
+	mp.waitingBy = make([]atomic.Int32, size)
+	mp.index.Store(^uint32(0)) // the first RoundRobin pick is sub-pool 0
+	mp.lbs = lbs
+	return nil
+}
+
+// pick returns the index of the sub-pool the strategy would try first.
+func (mp *multiPool[T]) pick() int {
+	if mp.lbs == LeastTasks {
+		best, least := 0, int32(1<<31-1)
+		for i, p := range mp.pools {
+			if n := p.running.Load(); n < least {
+				best, least = i, n
+			}
+		}
+		return best
+	}
+	return int(mp.index.Add(1) % uint32(len(mp.pools)))
+}
+
+// tryEach looks for a free worker, in sub-pool first and then the others
+// in order, without waiting. It returns errNoWorker if none has one, or
+// ErrPoolClosed if it meets a released sub-pool.
+func (mp *multiPool[T]) tryEach(first int) (*worker[T], error) {
+	for k := range mp.pools {
+		w, err := mp.pools[(first+k)%len(mp.pools)].tryAcquire()
+		if err != errNoWorker {
+			return w, err
+		}
+	}
+	return nil, errNoWorker
+}
+
+// acquire is core.acquire for the multi-pool: a free worker of any
+// sub-pool, or else a place in the shared line.
+func (mp *multiPool[T]) acquire(ctx context.Context) (*worker[T], error) {
+	if mp.IsClosed() {
+		return nil, ErrPoolClosed
+	}
+	first := mp.pick()
+	if w, err := mp.tryEach(first); err != errNoWorker {
+		return w, err
+	}
+	if mp.pools[0].opts.Nonblocking {
+		return nil, ErrPoolOverload
+	}
+	wt := mp.line.newCaller(&mp.waitingBy[first])
+	mp.line.mu.Lock()
+	if mp.line.fullLocked() {
+		mp.line.mu.Unlock()
+		mp.line.cache.Put(wt)
+		return nil, ErrPoolOverload
+	}
+	mp.line.pushBackLocked(wt)
+	mp.line.mu.Unlock()
+
+	// A worker may have gone idle, or a sub-pool closed, between tryEach
+	// and joining the line, with nobody in line to take it: look once more.
+	// From here on, every worker coming back sees this caller in line.
+	w, err := mp.tryEach(first)
+	if err == errNoWorker {
+		return mp.line.wait(ctx, wt)
+	}
+	if !mp.line.leave(wt) {
+		// Served meanwhile: keep what came, give back what tryEach took.
+		got := <-wt.ch
+		if got != nil {
+			if w != nil {
+				w.pool.handBack(w)
+			}
+			w, err = got, nil
+		}
+	}
+	mp.line.cache.Put(wt)
+	return w, err
+}
+
+// submit hands arg to a worker, waiting as acquire does.
+func (mp *multiPool[T]) submit(ctx context.Context, arg T) error {
+	w, err := mp.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	w.ch <- arg
+	return nil
+}
+
+// trySubmit hands arg to a free worker of any sub-pool, or returns
+// errNoWorker (or ErrPoolClosed) at once.
+func (mp *multiPool[T]) trySubmit(arg T) error {
+	if mp.IsClosed() {
+		return ErrPoolClosed
+	}
+	w, err := mp.tryEach(mp.pick())
+	if err != nil {
+		return err
+	}
+	w.ch <- arg
+	return nil
+}
+
+// post is core.post for the multi-pool: arg goes to a free worker of any
+// sub-pool, or into the shared line.
+func (mp *multiPool[T]) post(arg T, refuse func(error)) (withdraw func() bool, err error) {
+	if mp.IsClosed() {
+		return nil, ErrPoolClosed
+	}
+	first := mp.pick()
+	w, err := mp.tryEach(first)
+	if err == nil {
+		w.ch <- arg
+		return func() bool { return false }, nil
+	}
+	if err != errNoWorker {
+		return nil, err
+	}
+	wt := &waiter[T]{arg: arg, refuse: refuse, tally: &mp.waitingBy[first]}
+	mp.line.join(wt)
+	withdraw = func() bool { return mp.line.leave(wt) }
+	// Look once more, as acquire does.
+	w, err = mp.tryEach(first)
+	switch {
+	case err == errNoWorker:
+		return withdraw, nil
+	case !mp.line.leave(wt):
+		// Already handed to a worker, or refused: nothing more to do here.
+		if w != nil {
+			w.pool.handBack(w)
+		}
+		return withdraw, nil
+	case w != nil:
+		w.ch <- arg
+		return func() bool { return false }, nil
+	default:
+		return nil, err
+	}
+}
+
+// invoke and invokeCtx are Invoke and InvokeCtx for both func multi-pools.
+func (mp *multiPool[T]) invoke(arg T) error {
+	if mp.IsClosed() {
+		return ErrPoolClosed
+	}
+	return mp.submit(nil, arg)
+}
+
+func (mp *multiPool[T]) invokeCtx(ctx context.Context, arg T) error {
+	if err := mp.checkCtx(ctx); err != nil {
+		return err
+	}
+	return mp.submit(ctx, arg)
+}
+
+// checkCtx returns the error a Ctx submit reports before it looks for a
+// worker: ErrPoolClosed, ErrNilContext, or ctx.Err().
+func (mp *multiPool[T]) checkCtx(ctx context.Context) error {
+	if mp.IsClosed() {
+		return ErrPoolClosed
+	}
+	if ctx == nil {
+		return ErrNilContext
+	}
+	return ctx.Err()
+}
+
+func (mp *multiPool[T]) validIndex(idx int) bool { return idx >= 0 && idx < len(mp.pools) }
+
+// Running returns the number of workers alive in all sub-pools.
+func (mp *multiPool[T]) Running() (n int) {
+	for _, p := range mp.pools {
+		n += p.Running()
+	}
+	return n
+}
+
+// RunningByIndex returns the number of workers alive in sub-pool idx, or -1
+// and ErrInvalidPoolIndex for an index out of range.
+func (mp *multiPool[T]) RunningByIndex(idx int) (int, error) {
+	if !mp.validIndex(idx) {
+		return -1, ErrInvalidPoolIndex
+	}
+	return mp.pools[idx].Running(), nil
+}
+
+// Free returns the number of workers that may still be started across the
+// sub-pools, or -1 if they have no limit.
+func (mp *multiPool[T]) Free() (n int) {
+	for _, p := range mp.pools {
+		f := p.Free()
+		if f < 0 {
+			return -1
+		}
+		n += f
+	}
+	return n
+}
+
+// FreeByIndex returns Free of sub-pool idx, or -1 and ErrInvalidPoolIndex
+// for an index out of range.
+func (mp *multiPool[T]) FreeByIndex(idx int) (int, error) {
+	if !mp.validIndex(idx) {
+		return -1, ErrInvalidPoolIndex
+	}
+	return mp.pools[idx].Free(), nil
+}
+
+// Waiting returns the number of callers (and Group retries) waiting for a
+// worker of any sub-pool.
+func (mp *multiPool[T]) Waiting() int { return mp.line.len() }
+
+// WaitingByIndex returns how many of the waiting callers (and Group
+// retries) the strategy picked sub-pool idx for; each takes the first worker
+// any sub-pool frees. It returns -1 and ErrInvalidPoolIndex for an index out
+// of range.
+func (mp *multiPool[T]) WaitingByIndex(idx int) (int, error) {
+	if !mp.validIndex(idx) {
+		return -1, ErrInvalidPoolIndex
+	}
+	return int(mp.waitingBy[idx].Load()), nil
+}
+
+// Cap returns the sum of the sub-pools' capacities, or -1 if they have no
+// limit.
+func (mp *multiPool[T]) Cap() (n int) {
+	for _, p := range mp.pools {
+		c := p.Cap()
+		if c < 0 {
+			return -1
+		}
+		n += c
+	}
+	return n
+}
+
+// Tune sets every sub-pool's capacity to size, as Pool.Tune does for one.
+func (mp *multiPool[T]) Tune(size int) {
+	for _, p := range mp.pools {
+		p.Tune(size)
+	}
+}
+
+// IsClosed reports whether the multi-pool has been released (and not
+// rebooted).
+func (mp *multiPool[T]) IsClosed() bool { return mp.state.Load() == CLOSED }
+
+// Release closes the multi-pool without waiting: every sub-pool is
+// released as Pool.Release does, and every waiting caller gets
+// ErrPoolClosed. It does nothing on a released multi-pool.
+func (mp *multiPool[T]) Release() { _ = mp.ReleaseContext(nil) }
+
+// ReleaseContext releases every sub-pool, as Release does, then waits until
+// every task has returned and every goroutine of every sub-pool has exited,
+// or until ctx ends. It returns nil, or the errors of the sub-pools that had
+// not finished, each naming its index, joined with errors.Join, so
+// errors.Is(err, context.DeadlineExceeded) holds after a deadline. It
+// returns ErrPoolClosed at once on a multi-pool already released; a nil ctx
+// releases without waiting.
+func (mp *multiPool[T]) ReleaseContext(ctx context.Context) error {
+	return mp.release(ctx, nil)
+}
+
+// ReleaseTimeout is ReleaseContext with a time limit: the error of each
+// sub-pool that has not finished in time is ErrTimeout, so
+// errors.Is(err, ErrTimeout) holds.
+func (mp *multiPool[T]) ReleaseTimeout(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return mp.release(ctx, ErrTimeout)
+}
+
+// release does ReleaseContext's work; late, if not nil, replaces ctx's
+// error in the sub-pools' errors.
+func (mp *multiPool[T]) release(ctx context.Context, late error) error {
+	if !mp.state.CompareAndSwap(OPENED, CLOSED) {
+		return ErrPoolClosed
+	}
+	epochs := make([]*epoch, len(mp.pools))
+	for i, p := range mp.pools {
+		epochs[i] = p.close()
+	}
+	if ctx == nil {
+		return nil
+	}
+	var errs []error
+	for i, e := range epochs {
+		if e == nil {
+			continue
+		}
+		select {
+		case <-e.done:
+			continue
+		default:
+		}
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			err := late
+			if err == nil {
+				err = ctx.Err()
+			}
+			errs = append(errs, fmt.Errorf("ants: pool %d: %w", i, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Reboot reopens a released multi-pool, rebooting every sub-pool (each
+// first waits for its previous workers to exit, as Pool.Reboot does). It
+// does nothing on an open multi-pool.
+func (mp *multiPool[T]) Reboot() {
+	if !mp.IsClosed() {
+		return
+	}
+	for _, p := range mp.pools {
+		p.Reboot()
+	}
+	if mp.state.CompareAndSwap(CLOSED, OPENED) {
+		mp.index.Store(^uint32(0))
+	}
+}
+
+// MultiPool is a set of Pools behind one Submit, for programs whose single
+// pool's lock is contended. Each task goes to a free worker of the sub-pool
+// that the load-balancing strategy picks, or else of any other sub-pool;
+// when every sub-pool is full, callers wait in one first-come first-served
+// line and take the first worker any sub-pool frees.
+//
+// Methods behave as Pool's do for one pool; the ...ByIndex methods look at
+// one sub-pool. All methods are safe for concurrent use. The zero
+// MultiPool is not usable; create one with NewMultiPool. It must not be
+// copied.
+type MultiPool struct {
+	multiPool[func()]
+}
+
+// NewMultiPool returns a multi-pool of size sub-pools of sizePerPool
+// workers each (sizePerPool <= 0: no limit), configured by options, which
+// apply to every sub-pool. It returns ErrInvalidMultiPoolSize for size <= 0,
+// ErrInvalidLoadBalancingStrategy for a strategy other than RoundRobin and
+// LeastTasks, and NewPool's errors for bad options. No goroutine starts
+// until a task arrives.
+func NewMultiPool(size, sizePerPool int, lbs LoadBalancingStrategy, options ...Option) (*MultiPool, error) {
+	mp := new(MultiPool)
+	if err := mp.init(size, sizePerPool, callTask, lbs, options); err != nil {
+		return nil, err
+	}
+	return mp, nil
+}
+
+// Submit runs task on a worker of some sub-pool, waiting for one as
+// Pool.Submit does; see MultiPool for which sub-pool.
+func (mp *MultiPool) Submit(task func()) error {
+	if mp.IsClosed() {
+		return ErrPoolClosed
+	}
+	if task == nil {
+		return ErrNilTask
+	}
+	return mp.submit(nil, task)
+}
+
+// SubmitCtx runs task(ctx) on a worker of some sub-pool, with
+// Pool.SubmitCtx's semantics: the wait ends when ctx does.
+func (mp *MultiPool) SubmitCtx(ctx context.Context, task func(context.Context)) error {
+	if err := mp.checkCtx(ctx); err != nil {
+		return err
+	}
+	if task == nil {
+		return ErrNilTask
+	}
+	return mp.submit(ctx, func() { task(ctx) })
+}
+
+// Group returns a Group whose tasks run on the multi-pool's workers; see
+// Pool.Group. A retry waiting for a worker stands in the shared line.
+func (mp *MultiPool) Group(ctx context.Context, opts ...GroupOption) *Group {
+	return newGroup(&mp.multiPool, ctx, opts)
+}
+
+// MultiPoolWithFunc is a MultiPool of PoolWithFuncs, all running the same
+// function. All methods are safe for concurrent use; it must not be copied.
+type MultiPoolWithFunc struct {
+	multiPool[any]
+}
+
+// NewMultiPoolWithFunc returns a multi-pool of size sub-pools of
+// sizePerPool workers each, all running fn. Errors as NewMultiPool's, and
+// ErrLackPoolFunc for a nil fn.
+func NewMultiPoolWithFunc(size, sizePerPool int, fn func(any), lbs LoadBalancingStrategy, options ...Option) (*MultiPoolWithFunc, error) {
+	mp := new(MultiPoolWithFunc)
+	if err := mp.init(size, sizePerPool, fn, lbs, options); err != nil {
+		return nil, err
+	}
+	return mp, nil
+}
+
+// Invoke runs the function with arg on a worker of some sub-pool, as
+// PoolWithFunc.Invoke does.
+func (mp *MultiPoolWithFunc) Invoke(arg any) error { return mp.invoke(arg) }
+
+// InvokeCtx is Invoke with the wait for a worker bounded by ctx, as in
+// PoolWithFunc.InvokeCtx.
+func (mp *MultiPoolWithFunc) InvokeCtx(ctx context.Context, arg any) error {
+	return mp.invokeCtx(ctx, arg)
+}
+
+// MultiPoolWithFuncGeneric is a MultiPool of PoolWithFuncGeneric[T]s, all
+// running the same function. All methods are safe for concurrent use; it
+// must not be copied.
+type MultiPoolWithFuncGeneric[T any] struct {
+	multiPool[T]
+}
+
+// NewMultiPoolWithFuncGeneric returns a multi-pool of size sub-pools of
+// sizePerPool workers each, all running fn. Errors as NewMultiPool's, and
+// ErrLackPoolFunc for a nil fn.
+func NewMultiPoolWithFuncGeneric[T any](size, sizePerPool int, fn func(T), lbs LoadBalancingStrategy, options ...Option) (*MultiPoolWithFuncGeneric[T], error) {
+	mp := new(MultiPoolWithFuncGeneric[T])
+	if err := mp.init(size, sizePerPool, fn, lbs, options); err != nil {
+		return nil, err
+	}
+	return mp, nil
+}
+
+// Invoke runs the function with arg on a worker of some sub-pool, as
+// PoolWithFuncGeneric.Invoke does.
+func (mp *MultiPoolWithFuncGeneric[T]) Invoke(arg T) error { return mp.invoke(arg) }
+
+// InvokeCtx is Invoke with the wait for a worker bounded by ctx, as in
+// PoolWithFuncGeneric.InvokeCtx.
+func (mp *MultiPoolWithFuncGeneric[T]) InvokeCtx(ctx context.Context, arg T) error {
+	return mp.invokeCtx(ctx, arg)
+}
