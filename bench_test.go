@@ -185,3 +185,32 @@ func BenchmarkErrgroupFanOutFirstError(b *testing.B) {
 	}
 	b.ReportMetric(float64(ran.Load())/float64(b.N), "tasks-run/op")
 }
+
+// CPU-bound tasks (~20µs each) at capacity GOMAXPROCS: a MultiPool of
+// GOMAXPROCS sub-pools of one worker against one Pool of GOMAXPROCS. A
+// multi-pool that waited on the sub-pool its strategy picked, while another
+// sat idle, would take up to twice as long. One op is one task.
+func BenchmarkCPUBoundPool(b *testing.B) {
+	p, _ := ants.NewPool(runtime.GOMAXPROCS(0))
+	defer p.Release()
+	benchCPUBound(b, p.Submit)
+}
+
+func BenchmarkCPUBoundMultiPool(b *testing.B) {
+	mp, _ := ants.NewMultiPool(runtime.GOMAXPROCS(0), 1, ants.RoundRobin)
+	defer mp.Release()
+	benchCPUBound(b, mp.Submit)
+}
+
+func benchCPUBound(b *testing.B, submit func(func()) error) {
+	var wg sync.WaitGroup
+	task := func() {
+		defer wg.Done()
+		spin(context.Background(), 20*time.Microsecond)
+	}
+	for b.Loop() {
+		wg.Add(1)
+		_ = submit(task)
+	}
+	wg.Wait()
+}

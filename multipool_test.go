@@ -1,0 +1,377 @@
+package ants_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/antspool/ants"
+)
+
+func TestMultiPoolStrategies(t *testing.T) {
+	for _, lbs := range []ants.LoadBalancingStrategy{ants.RoundRobin, ants.LeastTasks} {
+		mp, err := ants.NewMultiPool(4, 3, lbs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := newBlocker()
+		b.fill(t, mp.Submit, 8)
+		for i := range 4 {
+			if n, err := mp.RunningByIndex(i); n != 2 || err != nil {
+				t.Errorf("strategy %d: sub-pool %d runs %d workers (%v), want 2: tasks spread evenly", lbs, i, n, err)
+			}
+		}
+		if mp.Running() != 8 || mp.Free() != 4 || mp.Cap() != 12 {
+			t.Errorf("Running, Free, Cap = %d, %d, %d; want 8, 4, 12", mp.Running(), mp.Free(), mp.Cap())
+		}
+		b.open()
+		mustRelease(t, mp)
+	}
+}
+
+func TestMultiPoolByIndexRejectsBadIndexes(t *testing.T) {
+	mp, _ := ants.NewMultiPool(3, 2, ants.RoundRobin)
+	f, _ := ants.NewMultiPoolWithFunc(3, 2, func(any) {}, ants.RoundRobin)
+	g, _ := ants.NewMultiPoolWithFuncGeneric(3, 2, func(int) {}, ants.LeastTasks)
+	type byIndex interface {
+		RunningByIndex(int) (int, error)
+		FreeByIndex(int) (int, error)
+		WaitingByIndex(int) (int, error)
+	}
+	for _, p := range []byIndex{mp, f, g} {
+		for _, idx := range []int{-1, 3, 100} {
+			for name, m := range map[string]func(int) (int, error){
+				"RunningByIndex": p.RunningByIndex, "FreeByIndex": p.FreeByIndex, "WaitingByIndex": p.WaitingByIndex,
+			} {
+				if n, err := m(idx); n != -1 || !errors.Is(err, ants.ErrInvalidPoolIndex) {
+					t.Errorf("%T.%s(%d) = %d, %v; want -1, ErrInvalidPoolIndex", p, name, idx, n, err)
+				}
+			}
+		}
+		for idx := range 3 {
+			if n, err := p.FreeByIndex(idx); n != 2 || err != nil {
+				t.Errorf("%T.FreeByIndex(%d) = %d, %v; want 2, nil", p, idx, n, err)
+			}
+		}
+	}
+	mustRelease(t, mp)
+	mustRelease(t, f)
+	mustRelease(t, g)
+}
+
+func TestMultiPoolBadInput(t *testing.T) {
+	fn := func(any) {}
+	tests := []struct {
+		name string
+		new  func() error
+		want error
+	}{
+		{"size 0", func() error { _, err := ants.NewMultiPool(0, 1, ants.RoundRobin); return err }, ants.ErrInvalidMultiPoolSize},
+		{"negative size", func() error { _, err := ants.NewMultiPoolWithFunc(-1, 1, fn, ants.RoundRobin); return err }, ants.ErrInvalidMultiPoolSize},
+		{"unknown strategy", func() error { _, err := ants.NewMultiPool(2, 1, 8); return err }, ants.ErrInvalidLoadBalancingStrategy},
+		{"strategy 0", func() error { _, err := ants.NewMultiPoolWithFuncGeneric(2, 1, func(int) {}, 0); return err }, ants.ErrInvalidLoadBalancingStrategy},
+		{"nil function", func() error { _, err := ants.NewMultiPoolWithFunc(2, 1, nil, ants.RoundRobin); return err }, ants.ErrLackPoolFunc},
+		{"nil generic function", func() error {
+			_, err := ants.NewMultiPoolWithFuncGeneric[int](2, 1, nil, ants.LeastTasks)
+			return err
+		}, ants.ErrLackPoolFunc},
+		{"bad option", func() error {
+			_, err := ants.NewMultiPool(2, 1, ants.RoundRobin, ants.WithExpiryDuration(-1))
+			return err
+		}, ants.ErrInvalidPoolExpiry},
+		{"prealloc, unlimited sub-pools", func() error {
+			_, err := ants.NewMultiPool(2, 0, ants.RoundRobin, ants.WithPreAlloc(true))
+			return err
+		}, ants.ErrInvalidPreAllocSize},
+	}
+	for _, tt := range tests {
+		if err := tt.new(); !errors.Is(err, tt.want) {
+			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+
+	mp, _ := ants.NewMultiPool(2, 0, ants.RoundRobin) // sizePerPool <= 0: unlimited, as in ants
+	if mp.Cap() != -1 || mp.Free() != -1 {
+		t.Errorf("unlimited multi-pool: Cap, Free = %d, %d; want -1, -1", mp.Cap(), mp.Free())
+	}
+	if err := mp.Submit(nil); !errors.Is(err, ants.ErrNilTask) {
+		t.Errorf("Submit(nil) = %v, want ErrNilTask", err)
+	}
+	if err := mp.SubmitCtx(nil, func(context.Context) {}); !errors.Is(err, ants.ErrNilContext) { //nolint:staticcheck
+		t.Errorf("SubmitCtx(nil, task) = %v, want ErrNilContext", err)
+	}
+	mustRelease(t, mp)
+	if err := mp.Submit(nil); !errors.Is(err, ants.ErrPoolClosed) {
+		t.Errorf("Submit(nil) after release = %v, want ErrPoolClosed", err)
+	}
+}
+
+// A submit never waits on a busy sub-pool while another has a free worker,
+// and a caller that must wait takes the first worker any sub-pool frees.
+func TestMultiPoolDoesNotWaitOnABusySubPool(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mp, _ := ants.NewMultiPool(2, 1, ants.RoundRobin)
+		a := newBlocker()
+		a.fill(t, mp.Submit, 1) // RoundRobin: sub-pool 0, now busy
+		done := make(chan struct{})
+		_ = mp.Submit(func() { close(done) }) // sub-pool 1
+		<-done
+		synctest.Wait() // sub-pool 1's worker is idle again
+
+		// RoundRobin picks sub-pool 0, which is busy: the task must take
+		// sub-pool 1's idle worker at once.
+		ran := make(chan struct{})
+		_ = mp.Submit(func() { close(ran) })
+		select {
+		case <-ran:
+		case <-time.After(time.Hour):
+			t.Fatal("the task waited for the busy sub-pool while the other was idle")
+		}
+		synctest.Wait()
+
+		// Both busy: a caller whose strategy picks sub-pool 0 waits in the
+		// shared line, and sub-pool 1 serves it as soon as it frees up.
+		b := newBlocker()
+		b.fill(t, mp.Submit, 1) // sub-pool 1
+		served := make(chan struct{})
+		go func() { _ = mp.Submit(func() { close(served) }) }() // picks sub-pool 0
+		synctest.Wait()
+		if n, _ := mp.WaitingByIndex(0); n != 1 || mp.Waiting() != 1 {
+			t.Fatalf("WaitingByIndex(0), Waiting = %d, %d; want 1, 1", n, mp.Waiting())
+		}
+		b.open() // sub-pool 1 frees up; sub-pool 0 stays busy
+		<-served
+		if mp.Waiting() != 0 {
+			t.Errorf("Waiting = %d after the caller was served", mp.Waiting())
+		}
+		a.open()
+		mustRelease(t, mp)
+	})
+}
+
+// Callers wait in one line for the whole multi-pool. One worker serves the
+// line here (the other sub-pools stay busy), so tasks run in the order
+// their callers were admitted: arrival order.
+func TestMultiPoolWaitersAreServedInOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var order []int
+		var ran sync.WaitGroup
+		first, rest := make(chan struct{}), make(chan struct{})
+		mp, _ := ants.NewMultiPoolWithFuncGeneric(3, 1, func(i int) {
+			switch i {
+			case -1:
+				<-first
+			case -2:
+				<-rest
+			default:
+				mu.Lock()
+				order = append(order, i)
+				mu.Unlock()
+				ran.Done()
+			}
+		}, ants.LeastTasks)
+		for _, i := range []int{-1, -2, -2} {
+			_ = mp.Invoke(i)
+		}
+		synctest.Wait()
+		ran.Add(9)
+		for i := range 9 {
+			go func() {
+				if i%2 == 0 {
+					_ = mp.Invoke(i)
+				} else {
+					_ = mp.InvokeCtx(context.Background(), i)
+				}
+			}()
+			synctest.Wait()
+		}
+		close(first)
+		ran.Wait()
+		close(rest)
+		mustRelease(t, mp)
+		for i, got := range order {
+			if got != i {
+				t.Fatalf("ran in order %v, want arrival order", order)
+			}
+		}
+	})
+}
+
+func TestMultiPoolCtx(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mp, _ := ants.NewMultiPool(2, 1, ants.RoundRobin)
+		cancelled, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := mp.SubmitCtx(cancelled, func(context.Context) { t.Error("ran") }); !errors.Is(err, context.Canceled) {
+			t.Errorf("SubmitCtx with a done ctx = %v", err)
+		}
+		b := newBlocker()
+		b.fill(t, mp.Submit, 2)
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		go func() { errc <- mp.SubmitCtx(ctx, func(context.Context) { t.Error("ran") }) }()
+		synctest.Wait()
+		if mp.Waiting() != 1 {
+			t.Fatalf("Waiting = %d, want 1", mp.Waiting())
+		}
+		start := time.Now()
+		cancel()
+		if err := <-errc; !errors.Is(err, context.Canceled) || time.Since(start) != 0 {
+			t.Errorf("SubmitCtx cancelled while waiting = %v after %v, want Canceled at once", err, time.Since(start))
+		}
+		if mp.Waiting() != 0 {
+			t.Errorf("Waiting = %d after cancel", mp.Waiting())
+		}
+		deadline, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel2()
+		f, _ := ants.NewMultiPoolWithFunc(2, 1, func(any) { <-b.gate }, ants.LeastTasks)
+		_ = f.Invoke(nil)
+		_ = f.Invoke(nil)
+		if err := f.InvokeCtx(deadline, 1); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("InvokeCtx on a full multi-pool = %v, want DeadlineExceeded", err)
+		}
+		b.open()
+		mustRelease(t, mp)
+		mustRelease(t, f)
+	})
+}
+
+func TestMultiPoolOverloadOptions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mp, _ := ants.NewMultiPool(2, 1, ants.RoundRobin, ants.WithNonblocking(true))
+		b := newBlocker()
+		b.fill(t, mp.Submit, 2)
+		if err := mp.Submit(func() {}); !errors.Is(err, ants.ErrPoolOverload) {
+			t.Errorf("Submit on a full nonblocking multi-pool = %v, want ErrPoolOverload", err)
+		}
+		// MaxBlockingTasks applies per sub-pool, as in ants: 2 sub-pools × 1.
+		q, _ := ants.NewMultiPool(2, 1, ants.RoundRobin, ants.WithMaxBlockingTasks(1))
+		b.fill(t, q.Submit, 2)
+		for range 2 {
+			go func() { _ = q.Submit(func() {}) }()
+		}
+		synctest.Wait()
+		if err := q.Submit(func() {}); !errors.Is(err, ants.ErrPoolOverload) {
+			t.Errorf("third blocked Submit = %v, want ErrPoolOverload", err)
+		}
+		b.open()
+		synctest.Wait()
+		mustRelease(t, mp)
+		mustRelease(t, q)
+	})
+}
+
+func TestMultiPoolReleaseWithOneSubPoolLate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		stuck := make(chan struct{})
+		newPool := func() *ants.MultiPoolWithFuncGeneric[bool] {
+			mp, _ := ants.NewMultiPoolWithFuncGeneric(3, 1, func(block bool) {
+				if block {
+					<-stuck
+				}
+			}, ants.RoundRobin)
+			_ = mp.Invoke(true) // sub-pool 0 is stuck
+			_ = mp.Invoke(false)
+			_ = mp.Invoke(false)
+			synctest.Wait()
+			return mp
+		}
+		mp := newPool()
+		err := mp.ReleaseTimeout(time.Second)
+		if !errors.Is(err, ants.ErrTimeout) {
+			t.Errorf("ReleaseTimeout = %v, want ErrTimeout", err)
+		}
+		if err == nil || !strings.Contains(err.Error(), "pool 0") || strings.Contains(err.Error(), "pool 1") {
+			t.Errorf("ReleaseTimeout = %q, want only sub-pool 0 named", err)
+		}
+		mp2 := newPool()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := mp2.ReleaseContext(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("ReleaseContext = %v, want DeadlineExceeded", err)
+		}
+		if err := mp2.ReleaseContext(context.Background()); !errors.Is(err, ants.ErrPoolClosed) {
+			t.Errorf("second ReleaseContext = %v, want ErrPoolClosed", err)
+		}
+		close(stuck)
+		synctest.Wait()
+		if mp.Running()+mp2.Running() != 0 {
+			t.Errorf("Running = %d after the stuck tasks returned", mp.Running()+mp2.Running())
+		}
+	})
+}
+
+func TestMultiPoolReboot(t *testing.T) {
+	mp, _ := ants.NewMultiPool(2, 2, ants.LeastTasks)
+	for range 3 {
+		var wg sync.WaitGroup
+		wg.Add(10)
+		for range 10 {
+			if err := mp.Submit(wg.Done); err != nil {
+				t.Fatalf("Submit = %v", err)
+			}
+		}
+		wg.Wait()
+		mustRelease(t, mp)
+		if !mp.IsClosed() || mp.Running() != 0 {
+			t.Fatalf("after release: IsClosed, Running = %v, %d", mp.IsClosed(), mp.Running())
+		}
+		mp.Reboot()
+		if mp.IsClosed() {
+			t.Fatal("Reboot did not reopen the multi-pool")
+		}
+	}
+	mp.Reboot() // open: no effect
+	mp.Tune(5)
+	if mp.Cap() != 10 {
+		t.Errorf("Cap after Tune(5) = %d, want 10", mp.Cap())
+	}
+	mp.Release()
+	mp.Reboot()
+	mustRelease(t, mp)
+}
+
+func TestMultiPoolGroup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mp, _ := ants.NewMultiPool(2, 2, ants.RoundRobin)
+		g := mp.Group(context.Background(), ants.WithLimit(3), ants.WithRetry(constantRetry(time.Millisecond)))
+		var gg gauge
+		var total atomic.Int32
+		for range 30 {
+			task, _ := flaky(1) // each task fails once, then succeeds on retry
+			g.Go(func(ctx context.Context) error {
+				gg.enter()
+				defer gg.exit()
+				total.Add(1)
+				time.Sleep(time.Millisecond)
+				return task(ctx)
+			})
+		}
+		if err := g.Wait(); err != nil {
+			t.Fatalf("Wait = %v", err)
+		}
+		if total.Load() != 60 {
+			t.Errorf("%d attempts, want 60 (30 tasks, one retry each)", total.Load())
+		}
+		if m := gg.max.Load(); m > 3 {
+			t.Errorf("%d group tasks ran at once, limit 3", m)
+		}
+		h := mp.Group(context.Background())
+		h.Go(func(context.Context) error { return errBoom })
+		if err := h.Wait(); !errors.Is(err, errBoom) {
+			t.Errorf("Wait = %v, want errBoom", err)
+		}
+		mustRelease(t, mp)
+		k := mp.Group(context.Background())
+		k.Go(func(context.Context) error { return nil })
+		if err := k.Wait(); !errors.Is(err, ants.ErrPoolClosed) {
+			t.Errorf("Group on a released multi-pool: Wait = %v, want ErrPoolClosed", err)
+		}
+	})
+}
