@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -75,12 +76,17 @@ func ExampleWithLimit() {
 
 	g := pool.Group(context.Background(), ants.WithLimit(2))
 	var running, most atomic.Int32
+	pair := make(chan struct{}) // closed once two tasks run together
+	var once sync.Once
 	for range 20 {
 		g.Go(func(ctx context.Context) error {
 			n := running.Add(1)
 			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 			}
-			time.Sleep(time.Millisecond)
+			if n == 2 {
+				once.Do(func() { close(pair) })
+			}
+			<-pair // the first task waits for a second: the limit lets one in
 			running.Add(-1)
 			return nil
 		})

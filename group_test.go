@@ -607,9 +607,28 @@ func TestGroupRetry(t *testing.T) {
 
 // K groups on a pool of N: never more than N tasks at once, and no
 // goroutine beyond the pool's N workers.
+//
+// The count is process-wide, and the runtime starts goroutines of its own
+// now and then (cleanup and finalizer goroutines, on demand), so the test
+// takes the fewest created over up to three runs, each on a fresh pool. A
+// goroutine per task or per group would add hundreds in every run.
 func TestManyGroupsShareThePoolsWorkers(t *testing.T) {
 	const n, groups, tasks = 8, 200, 20
+	fewest := uint64(1 << 63)
+	for attempt := 0; attempt < 3 && fewest > n; attempt++ {
+		fewest = min(fewest, runManyGroups(t, n, groups, tasks))
+	}
+	if fewest > n {
+		t.Errorf("%d goroutines created for %d groups, want at most the pool's %d workers", fewest, groups, n)
+	}
+}
+
+// runManyGroups runs groups groups of tasks tasks each, interleaved, on a
+// new pool of n workers, checks the tasks ran within capacity, and returns
+// how many goroutines were created meanwhile.
+func runManyGroups(t *testing.T, n, groups, tasks int) uint64 {
 	p, _ := ants.NewPool(n, ants.WithDisablePurge(true))
+	defer mustRelease(t, p)
 	var gg gauge
 	var ran atomic.Int32
 	task := func(context.Context) error {
@@ -636,17 +655,14 @@ func TestManyGroupsShareThePoolsWorkers(t *testing.T) {
 		}
 	}
 	created := goroutinesCreated() - before
-	if ran.Load() != groups*tasks {
+	if int(ran.Load()) != groups*tasks {
 		t.Errorf("ran %d tasks, want %d", ran.Load(), groups*tasks)
 	}
-	if m := gg.max.Load(); m > n {
+	if m := int(gg.max.Load()); m > n {
 		t.Errorf("%d tasks ran at once on a pool of %d", m, n)
 	}
-	if created > n {
-		t.Errorf("%d goroutines created for %d groups, want at most the pool's %d workers", created, groups, n)
-	}
 	t.Logf("%d groups × %d tasks: %d goroutines created, at most %d tasks at once", groups, tasks, created, gg.max.Load())
-	mustRelease(t, p)
+	return created
 }
 
 func goroutinesCreated() uint64 {
