@@ -1,0 +1,377 @@
+package ants_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"go.uber.org/goleak"
+
+	"github.com/antspool/ants"
+)
+
+// TestStress runs a random mix of every operation against shared pools of
+// every kind, from many goroutines, for ANTS_STRESS (a duration, default
+// 3s), and checks the pools' promises throughout and at the end:
+//
+//   - a task whose submit returned nil ran exactly once; a task whose
+//     submit failed never ran;
+//   - no more tasks ran at once than the largest capacity ever set;
+//   - a Group's Wait returns, after its last task, and reports a failure
+//     whenever a task failed, panicked or was skipped;
+//   - no call hangs: a watchdog fails the test with every goroutine's stack;
+//   - after the final ReleaseContext returns nil, no goroutine is left.
+//
+// It is skipped under -short. CI runs it for 60s under the race detector.
+func TestStress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stress test; run without -short, sized by ANTS_STRESS")
+	}
+	d := 3 * time.Second
+	if v := os.Getenv("ANTS_STRESS"); v != "" {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil || d <= 0 {
+			t.Fatalf("ANTS_STRESS=%q: want a positive duration such as 30s", v)
+		}
+	}
+	runStress(t, d, 4)
+}
+
+// TestRandomOperationsKeepInvariants is the stress test in miniature, run
+// with every go test: one second (a fifth under -short).
+func TestRandomOperationsKeepInvariants(t *testing.T) {
+	runStress(t, time.Duration(rounds(1000, 200))*time.Millisecond, 2)
+}
+
+const stressMaxCap = 6 // the largest capacity the operator tunes a pool to
+
+// stressTask is one submitted task: how often it ran, and whether its
+// submit was accepted.
+type stressTask struct {
+	runs     atomic.Int32
+	accepted bool
+}
+
+// stressTarget is one shared pool under stress, seen through what every
+// kind offers.
+type stressTarget struct {
+	name   string
+	bound  int32 // most tasks that may run at once
+	inUse  gauge
+	submit func(r *rand.Rand, task *stressTask) error // a random entry point
+	group  func(ctx context.Context, opts ...ants.GroupOption) *ants.Group
+	tune   func(int)
+	pool   interface {
+		Release()
+		ReleaseContext(context.Context) error
+		ReleaseTimeout(time.Duration) error
+		Reboot()
+		IsClosed() bool
+	}
+}
+
+// run is the body of every stress task.
+func (st *stressTarget) run(task *stressTask) {
+	st.inUse.enter()
+	task.runs.Add(1)
+	if rand.IntN(8) == 0 {
+		time.Sleep(time.Duration(rand.IntN(300)) * time.Microsecond)
+	}
+	st.inUse.exit()
+}
+
+// randomCtx returns a context that is already done, ends soon, is
+// cancelled from another goroutine, or never ends.
+func randomCtx(r *rand.Rand) (context.Context, context.CancelFunc) {
+	switch r.IntN(4) {
+	case 0:
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		return ctx, cancel
+	case 1:
+		return context.WithTimeout(context.Background(), time.Duration(r.IntN(500))*time.Microsecond)
+	case 2:
+		ctx, cancel := context.WithCancel(context.Background())
+		go cancel()
+		return ctx, cancel
+	default:
+		return context.WithCancel(context.Background())
+	}
+}
+
+func newStressTargets(t *testing.T) []*stressTarget {
+	var targets []*stressTarget
+	closure := func(name string, p interface {
+		Submit(func()) error
+		SubmitCtx(context.Context, func(context.Context)) error
+	}, bound int32) *stressTarget {
+		st := &stressTarget{name: name, bound: bound}
+		st.submit = func(r *rand.Rand, task *stressTask) error {
+			if r.IntN(2) == 0 {
+				return p.Submit(func() { st.run(task) })
+			}
+			ctx, cancel := randomCtx(r)
+			defer cancel()
+			return p.SubmitCtx(ctx, func(context.Context) { st.run(task) })
+		}
+		return st
+	}
+	for _, c := range []struct {
+		name string
+		opts []ants.Option
+	}{
+		{"Pool", nil},
+		{"Pool/PreAlloc", []ants.Option{ants.WithPreAlloc(true)}},
+		{"Pool/Nonblocking", []ants.Option{ants.WithNonblocking(true)}},
+		{"Pool/MaxBlockingTasks", []ants.Option{ants.WithMaxBlockingTasks(2)}},
+		{"Pool/TinyExpiry", []ants.Option{ants.WithExpiryDuration(50 * time.Microsecond)}},
+	} {
+		p, err := ants.NewPool(3, c.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := closure(c.name, p, stressMaxCap)
+		st.group, st.tune, st.pool = p.Group, p.Tune, p
+		targets = append(targets, st)
+	}
+	for _, c := range []struct {
+		name string
+		lbs  ants.LoadBalancingStrategy
+		opts []ants.Option
+	}{
+		{"MultiPool/RoundRobin", ants.RoundRobin, nil},
+		{"MultiPool/LeastTasks/TinyExpiry", ants.LeastTasks, []ants.Option{ants.WithExpiryDuration(50 * time.Microsecond)}},
+	} {
+		mp, err := ants.NewMultiPool(2, 2, c.lbs, c.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := closure(c.name, mp, 2*stressMaxCap)
+		st.group, st.tune, st.pool = mp.Group, mp.Tune, mp
+		targets = append(targets, st)
+	}
+	for _, c := range []struct {
+		name string
+		opts []ants.Option
+	}{
+		{"PoolWithFuncGeneric", nil},
+		{"PoolWithFuncGeneric/PreAlloc/TinyExpiry", []ants.Option{ants.WithPreAlloc(true), ants.WithExpiryDuration(50 * time.Microsecond)}},
+	} {
+		st := &stressTarget{name: c.name, bound: stressMaxCap}
+		p, err := ants.NewPoolWithFuncGeneric(3, st.run, c.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.submit = func(r *rand.Rand, task *stressTask) error {
+			if r.IntN(2) == 0 {
+				return p.Invoke(task)
+			}
+			ctx, cancel := randomCtx(r)
+			defer cancel()
+			return p.InvokeCtx(ctx, task)
+		}
+		st.tune, st.pool = p.Tune, p
+		targets = append(targets, st)
+	}
+	return targets
+}
+
+// stressGroup runs one group of random tasks on st and checks its Wait.
+func stressGroup(t *testing.T, st *stressTarget, r *rand.Rand) (tasks int) {
+	var opts []ants.GroupOption
+	if r.IntN(2) == 0 {
+		opts = append(opts, ants.WithLimit(r.IntN(4)))
+	}
+	retrying := r.IntN(2) == 0
+	if retrying {
+		delay := time.Duration(r.IntN(200)) * time.Microsecond
+		opts = append(opts, ants.WithRetry(func() backoff.BackOff {
+			return backoff.WithMaxRetries(backoff.NewConstantBackOff(delay), 2)
+		}))
+	}
+	parent, cancel := randomCtx(r)
+	defer cancel()
+	g := st.group(parent, opts...)
+	var waited atomic.Bool
+	fatal := false // a task that must fail the group was given to Go
+	n := 1 + r.IntN(12)
+	for range n {
+		kind := r.IntN(10) // drawn here: r is not safe for the workers to share
+		pause := time.Duration(r.IntN(100)) * time.Microsecond
+		fatal = fatal || kind == 0 || kind == 1 || (kind == 3 && !retrying)
+		var attempts atomic.Int32
+		g.Go(func(ctx context.Context) error {
+			if waited.Load() {
+				t.Errorf("%s: a group task ran after Wait returned", st.name)
+			}
+			switch kind {
+			case 0:
+				return errInjected
+			case 1:
+				panic("injected panic")
+			case 2: // work that stops early if a sibling fails
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(pause):
+				}
+			case 3: // fails once: a retrying group recovers
+				if attempts.Add(1) == 1 {
+					return fmt.Errorf("flaky: %w", errInjected)
+				}
+			default:
+				time.Sleep(pause)
+			}
+			return nil
+		})
+	}
+	err := g.Wait()
+	waited.Store(true)
+	var pe *ants.PanicError
+	switch {
+	case err == nil && fatal:
+		t.Errorf("%s: Wait = nil although a task could only fail", st.name)
+	case err == nil, errors.Is(err, errInjected), errors.As(err, &pe),
+		errors.Is(err, ants.ErrPoolClosed), errors.Is(err, ants.ErrPoolOverload),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	default:
+		t.Errorf("%s: Wait = %v, not an error any task or the pool could give", st.name, err)
+	}
+	return n
+}
+
+var errInjected = errors.New("injected failure")
+
+func runStress(t *testing.T, d time.Duration, submitters int) {
+	targets := newStressTargets(t)
+	// If anything hangs, fail with every goroutine's stack.
+	watchdog := time.AfterFunc(d+time.Minute, func() {
+		buf := make([]byte, 1<<22)
+		buf = buf[:runtime.Stack(buf, true)]
+		panic(fmt.Sprintf("stress: no progress %v after the deadline; goroutines:\n%s", time.Minute, buf))
+	})
+	defer watchdog.Stop()
+
+	var ops, groupTasks atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	records := make([][]*stressTask, len(targets)*submitters)
+	for i, st := range targets {
+		for j := range submitters {
+			slot := &records[i*submitters+j]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(uint64(i), uint64(j)))
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					task := new(stressTask)
+					err := st.submit(r, task)
+					task.accepted = err == nil
+					*slot = append(*slot, task)
+					ops.Add(1)
+					switch {
+					case err == nil, errors.Is(err, ants.ErrPoolClosed), errors.Is(err, ants.ErrPoolOverload),
+						errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+					default:
+						t.Errorf("%s: submit = %v", st.name, err)
+					}
+				}
+			}()
+		}
+		if st.group != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(uint64(i), 1<<32))
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					groupTasks.Add(int64(stressGroup(t, st, r)))
+					ops.Add(1)
+				}
+			}()
+		}
+	}
+	wg.Add(1)
+	go func() { // the operator: tunes, releases and reboots
+		defer wg.Done()
+		r := rand.New(rand.NewPCG(7, 7))
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Duration(r.IntN(1000)) * time.Microsecond):
+			}
+			st := targets[r.IntN(len(targets))]
+			ops.Add(1)
+			switch r.IntN(20) { // mostly Tune: a closed pool refuses at once and would swamp the mix
+			case 0:
+				st.pool.Release()
+				st.pool.Reboot()
+			case 1:
+				if err := st.pool.ReleaseTimeout(5 * time.Second); err != nil && !errors.Is(err, ants.ErrPoolClosed) {
+					t.Errorf("%s: ReleaseTimeout = %v", st.name, err)
+				}
+				st.pool.Reboot()
+			case 2:
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(r.IntN(2000))*time.Microsecond)
+				_ = st.pool.ReleaseContext(ctx) // may time out: tasks still run
+				cancel()
+				st.pool.Reboot()
+			default:
+				st.tune(1 + r.IntN(stressMaxCap))
+			}
+		}
+	}()
+
+	time.Sleep(d) // the test's length, not a synchronisation
+	close(stop)
+	wg.Wait()
+
+	var accepted, refused int64
+	for i, st := range targets {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := st.pool.ReleaseContext(ctx); err != nil {
+			t.Errorf("%s: final ReleaseContext = %v", st.name, err)
+		}
+		cancel()
+		for _, slot := range records[i*submitters : (i+1)*submitters] {
+			for _, task := range slot {
+				runs := task.runs.Load()
+				switch {
+				case task.accepted && runs != 1:
+					t.Errorf("%s: an accepted task ran %d times", st.name, runs)
+				case !task.accepted && runs != 0:
+					t.Errorf("%s: a refused task ran %d times", st.name, runs)
+				}
+				if task.accepted {
+					accepted++
+				} else {
+					refused++
+				}
+			}
+		}
+		if m := st.inUse.max.Load(); m > st.bound {
+			t.Errorf("%s: %d tasks ran at once, above the largest capacity %d", st.name, m, st.bound)
+		}
+	}
+	goleak.VerifyNone(t)
+	t.Logf("%v: %d operations; %d tasks accepted and run once, %d refused and never run; %d group tasks",
+		d, ops.Load(), accepted, refused, groupTasks.Load())
+}
