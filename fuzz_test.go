@@ -1,0 +1,237 @@
+package ants_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/antspool/ants"
+)
+
+// fuzzTask is one task of FuzzPoolOperations: held tasks wait for the gate
+// they were given.
+type fuzzTask struct {
+	runs     int32 // written by the task, read after the pool's release
+	accepted bool
+	gate     chan struct{} // nil: the task returns at once
+	inUse    *gauge
+}
+
+func (ft *fuzzTask) run() {
+	ft.inUse.enter()
+	ft.runs++
+	ft.inUse.exit()
+	if ft.gate != nil {
+		<-ft.gate
+	}
+}
+
+// fuzzPool is what FuzzPoolOperations drives, for every pool kind.
+type fuzzPool struct {
+	submit func(ctx context.Context, ft *fuzzTask) error
+	group  func(ctx context.Context, opts ...ants.GroupOption) *ants.Group
+	pool   interface {
+		Tune(int)
+		Release()
+		Reboot()
+		ReleaseTimeout(time.Duration) error
+		ReleaseContext(context.Context) error
+		IsClosed() bool
+	}
+	nilSubmit func() error
+}
+
+// newFuzzPool builds the pool kind and options that opts and size encode,
+// and returns it with its capacity per sub-pool (<= 0: no limit) and its
+// number of sub-pools. It returns the constructor's error for option values
+// it must reject.
+func newFuzzPool(opts, size byte) (fp *fuzzPool, n, pools int, err error) {
+	n, pools = 1+int(size%4), 1
+	if size&0x80 != 0 {
+		n = -int(size % 2) // 0 or -1: no limit
+	}
+	var options []ants.Option
+	if opts&0x04 != 0 {
+		options = append(options, ants.WithPreAlloc(true))
+	}
+	if opts&0x08 != 0 {
+		options = append(options, ants.WithNonblocking(true))
+	}
+	if m := int(opts>>4) % 3; m != 0 {
+		options = append(options, ants.WithMaxBlockingTasks(m))
+	}
+	if opts&0x40 != 0 {
+		options = append(options, ants.WithExpiryDuration(50*time.Microsecond))
+	}
+	if opts&0x80 != 0 {
+		options = append(options, ants.WithExpiryDuration(-time.Second))
+	}
+	fp = new(fuzzPool)
+	switch opts % 3 {
+	case 0:
+		p, err := ants.NewPool(n, options...)
+		if err != nil {
+			return nil, n, pools, err
+		}
+		fp.submit = func(ctx context.Context, ft *fuzzTask) error {
+			return p.SubmitCtx(ctx, func(context.Context) { ft.run() })
+		}
+		fp.nilSubmit = func() error { return p.Submit(nil) }
+		fp.group, fp.pool = p.Group, p
+	case 1:
+		p, err := ants.NewPoolWithFuncGeneric(n, (*fuzzTask).run, options...)
+		if err != nil {
+			return nil, n, pools, err
+		}
+		fp.submit = p.InvokeCtx
+		fp.nilSubmit = func() error { return p.InvokeCtx(nil, nil) } //nolint:staticcheck
+		fp.pool = p
+	default:
+		mp, err := ants.NewMultiPool(2, n, ants.RoundRobin, options...)
+		if err != nil {
+			return nil, n, pools, err
+		}
+		fp.submit = func(ctx context.Context, ft *fuzzTask) error {
+			return mp.SubmitCtx(ctx, func(context.Context) { ft.run() })
+		}
+		fp.nilSubmit = func() error { return mp.Submit(nil) }
+		fp.group, fp.pool = mp.Group, mp
+		pools = 2
+	}
+	return fp, n, pools, nil
+}
+
+// FuzzPoolOperations runs a sequence of operations, one per byte of ops,
+// on a pool whose kind and options come from opts and size, and checks:
+// constructors reject bad option values with their errors; no call hangs
+// (every wait is bounded by a context); a task accepted ran exactly once,
+// a task refused never; no more tasks ran at once than the capacity; and
+// the pool releases cleanly at the end.
+func FuzzPoolOperations(f *testing.F) {
+	f.Add(byte(0), byte(1), []byte{0, 0, 1, 1, 0, 2, 4, 0, 9, 5, 6, 0})
+	f.Add(byte(1), byte(2), []byte{1, 1, 1, 3, 0, 7, 2, 6, 0, 0, 8})
+	f.Add(byte(2), byte(0), []byte{1, 0, 0, 9, 4, 12, 2, 5, 0, 6, 1, 2})
+	f.Add(byte(0x4c), byte(3), []byte{1, 1, 1, 1, 0, 0, 2, 4, 20, 0, 7, 2, 6})
+	f.Add(byte(0x1e), byte(1), []byte{1, 0, 0, 0, 9, 2, 5, 3, 6})
+	f.Add(byte(0x84), byte(0x80), []byte{0})
+	f.Add(byte(0x06), byte(0x81), []byte{0, 1})
+	f.Fuzz(func(t *testing.T, opts, size byte, ops []byte) {
+		if len(ops) > 64 {
+			ops = ops[:64]
+		}
+		fp, perPool, pools, err := newFuzzPool(opts, size)
+		switch {
+		case opts&0x80 != 0:
+			if !errors.Is(err, ants.ErrInvalidPoolExpiry) {
+				t.Fatalf("negative expiry: err = %v, want ErrInvalidPoolExpiry", err)
+			}
+			return
+		case opts&0x04 != 0 && perPool <= 0:
+			if !errors.Is(err, ants.ErrInvalidPreAllocSize) {
+				t.Fatalf("PreAlloc without a size: err = %v, want ErrInvalidPreAllocSize", err)
+			}
+			return
+		case err != nil:
+			t.Fatalf("constructor: %v", err)
+		}
+		maxPerPool := perPool // the largest capacity per sub-pool ever set
+
+		var inUse gauge
+		var tasks []*fuzzTask
+		gate := make(chan struct{})
+		openGate := func() { close(gate); gate = make(chan struct{}) }
+		timeout := func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), time.Millisecond)
+		}
+		for _, op := range ops {
+			switch op % 10 {
+			case 0, 1: // a quick task, or one held until the gate opens
+				ft := &fuzzTask{inUse: &inUse}
+				if op%10 == 1 {
+					ft.gate = gate
+				}
+				ctx, cancel := timeout()
+				err := fp.submit(ctx, ft)
+				cancel()
+				ft.accepted = err == nil
+				tasks = append(tasks, ft)
+				if err != nil && !errors.Is(err, ants.ErrPoolClosed) && !errors.Is(err, ants.ErrPoolOverload) &&
+					!errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("submit = %v", err)
+				}
+			case 2:
+				openGate()
+			case 3: // a context already done: refused
+				ft := &fuzzTask{inUse: &inUse}
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				err := fp.submit(ctx, ft)
+				if !errors.Is(err, context.Canceled) && !errors.Is(err, ants.ErrPoolClosed) {
+					t.Fatalf("submit with a done ctx = %v", err)
+				}
+				tasks = append(tasks, ft)
+			case 4: // no effect on unlimited or PreAlloc pools
+				c := 1 + int(op>>4)%5
+				fp.pool.Tune(c)
+				if perPool > 0 && opts&0x04 == 0 {
+					maxPerPool = max(maxPerPool, c)
+				}
+			case 5:
+				fp.pool.Release()
+			case 6: // Reboot waits for the workers, so let the held tasks go first
+				openGate()
+				fp.pool.Reboot()
+			case 7:
+				err := fp.pool.ReleaseTimeout(time.Millisecond)
+				if err != nil && !errors.Is(err, ants.ErrTimeout) && !errors.Is(err, ants.ErrPoolClosed) {
+					t.Fatalf("ReleaseTimeout = %v", err)
+				}
+			case 8:
+				err := fp.nilSubmit()
+				if !errors.Is(err, ants.ErrNilTask) && !errors.Is(err, ants.ErrNilContext) && !errors.Is(err, ants.ErrPoolClosed) {
+					t.Fatalf("submit of nil = %v", err)
+				}
+			case 9: // a small group, its waits bounded by its context
+				if fp.group == nil {
+					continue
+				}
+				ctx, cancel := timeout()
+				g := fp.group(ctx, ants.WithLimit(int(op>>4)%3))
+				for i := range 3 {
+					g.Go(func(ctx context.Context) error {
+						if i == 1 {
+							return errInjected
+						}
+						return nil
+					})
+				}
+				err := g.Wait()
+				cancel()
+				if err == nil {
+					t.Fatal("group Wait = nil although a task failed")
+				}
+			}
+		}
+		openGate()
+		if fp.pool.IsClosed() {
+			fp.pool.Reboot()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := fp.pool.ReleaseContext(ctx); err != nil {
+			t.Fatalf("final ReleaseContext = %v", err)
+		}
+		for i, ft := range tasks {
+			switch {
+			case ft.accepted && ft.runs != 1:
+				t.Fatalf("task %d was accepted and ran %d times", i, ft.runs)
+			case !ft.accepted && ft.runs != 0:
+				t.Fatalf("task %d was refused and ran %d times", i, ft.runs)
+			}
+		}
+		if m := int(inUse.max.Load()); perPool > 0 && m > maxPerPool*pools {
+			t.Fatalf("%d tasks ran at once, capacity at most %d", m, maxPerPool*pools)
+		}
+	})
+}
