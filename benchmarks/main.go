@@ -1,0 +1,251 @@
+// Command benchmarks runs the same workloads on this module's pools and on
+// the pools users compare it with — ants v2, pond v2, conc, errgroup,
+// workerpool, plain goroutines and a channel semaphore — and prints a
+// markdown table per workload.
+//
+// Every measurement runs in a fresh child process (so one contender's heap,
+// goroutines and GC state never weigh on the next), and repetitions are
+// interleaved, A B C A B C, so that drift of the machine hits every
+// contender alike. A cell shows the median and, in brackets, the min–max.
+//
+//	cd benchmarks && go run .            # the full run: a few minutes on 2 cores
+//	cd benchmarks && go run . -quick     # scaled down: checks that it all runs
+//	cd benchmarks && go run . -only W2   # one workload
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// result is what a child reports for one measurement.
+type result struct {
+	WallNs     int64              // time to run the workload
+	Tasks      int64              // tasks in the workload
+	CPUNs      int64              // user + system CPU time of the process during the workload
+	RSSKB      int64              // peak resident memory of the process (VmHWM)
+	Mallocs    uint64             // heap allocations during the workload
+	Goroutines uint64             // goroutines created during the workload
+	Extra      map[string]float64 // workload-specific figures, such as delays
+}
+
+func main() {
+	quick := flag.Bool("quick", false, "scale every workload down (for CI: checks that all runs, says nothing of speed)")
+	reps := flag.Int("reps", 5, "repetitions of each measurement (1 with -quick)")
+	only := flag.String("only", "", "run only the workloads whose key starts with this, e.g. W2")
+	child := flag.String("child", "", "internal: run one measurement, workload/contender, and print its result")
+	flag.Parse()
+
+	if *child != "" {
+		if err := runChild(*child, *quick); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *quick {
+		*reps = 1
+	}
+	if err := runParent(*quick, *reps, *only); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// runChild runs one contender's workload and prints its result as JSON.
+func runChild(id string, quick bool) error {
+	w, c, err := find(id)
+	if err != nil {
+		return err
+	}
+	cfg := w.config(quick)
+	extra := map[string]float64{}
+	runtime.GC()
+	cpu0, mallocs0, gs0 := cpuTime(), mallocs(), goroutinesCreated()
+	start := time.Now()
+	c.run(cfg, extra)
+	wall := time.Since(start)
+	res := result{
+		WallNs:     int64(wall),
+		Tasks:      int64(cfg.tasks),
+		CPUNs:      int64(cpuTime() - cpu0),
+		RSSKB:      peakRSS(),
+		Mallocs:    mallocs() - mallocs0,
+		Goroutines: goroutinesCreated() - gs0,
+		Extra:      extra,
+	}
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+func find(id string) (*workload, *contender, error) {
+	wkey, cname, _ := strings.Cut(id, "/")
+	for _, w := range workloads() {
+		if w.key != wkey {
+			continue
+		}
+		for i := range w.contenders {
+			if w.contenders[i].name == cname {
+				return w, &w.contenders[i], nil
+			}
+		}
+	}
+	return nil, nil, fmt.Errorf("no measurement %q", id)
+}
+
+func runParent(quick bool, reps int, only string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var ws []*workload
+	for _, w := range workloads() {
+		if strings.HasPrefix(w.key, only) {
+			ws = append(ws, w)
+		}
+	}
+	fmt.Printf("# Pool benchmarks\n\n%s, %s/%s, GOMAXPROCS=%d, %s, %d repetitions%s.\n\n",
+		time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.Version(), reps,
+		map[bool]string{true: ", -quick", false: ""}[quick])
+	for _, w := range ws {
+		results := make(map[string][]result)
+		for range reps { // A B C, A B C: drift hits everyone alike
+			for _, c := range w.contenders {
+				args := []string{"-child", w.key + "/" + c.name}
+				if quick {
+					args = append(args, "-quick")
+				}
+				cmd := exec.Command(self, args...)
+				var out, errb bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &out, &errb
+				if err := cmd.Run(); err != nil {
+					return fmt.Errorf("%s/%s: %v\n%s", w.key, c.name, err, errb.String())
+				}
+				var r result
+				if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+					return fmt.Errorf("%s/%s: %v", w.key, c.name, err)
+				}
+				results[c.name] = append(results[c.name], r)
+			}
+		}
+		printTable(w, results)
+	}
+	return nil
+}
+
+// printTable prints one workload's results: medians, and min–max.
+func printTable(w *workload, results map[string][]result) {
+	fmt.Printf("## %s %s\n\n%s\n\n", w.key, w.name, w.desc)
+	extras := []string{}
+	for _, rs := range results {
+		for k := range rs[0].Extra {
+			if !slices.Contains(extras, k) {
+				extras = append(extras, k)
+			}
+		}
+	}
+	sort.Strings(extras)
+	ref := median(results[w.reference], func(r result) float64 { return float64(r.WallNs) })
+	head := []string{"contender", "wall", "× " + w.reference, "ns/task", "CPU", "peak RSS", "allocs/task", "goroutines"}
+	head = append(head, extras...)
+	fmt.Println("| " + strings.Join(head, " | ") + " |")
+	fmt.Println("|" + strings.Repeat("---|", len(head)))
+	for _, c := range w.contenders {
+		rs := results[c.name]
+		row := []string{c.name,
+			cell(rs, func(r result) float64 { return float64(r.WallNs) / 1e6 }, "%.0f ms", "%.0f"),
+			fmt.Sprintf("%.2f", median(rs, func(r result) float64 { return float64(r.WallNs) })/ref),
+			cell(rs, func(r result) float64 { return float64(r.WallNs) / float64(r.Tasks) }, "%.0f", "%.0f"),
+			cell(rs, func(r result) float64 { return float64(r.CPUNs) / 1e6 }, "%.0f ms", "%.0f"),
+			cell(rs, func(r result) float64 { return float64(r.RSSKB) / 1024 }, "%.0f MiB", "%.0f"),
+			cell(rs, func(r result) float64 { return float64(r.Mallocs) / float64(r.Tasks) }, "%.2f", "%.2f"),
+			cell(rs, func(r result) float64 { return float64(r.Goroutines) }, "%.0f", "%.0f"),
+		}
+		for _, k := range extras {
+			row = append(row, cell(rs, func(r result) float64 { return r.Extra[k] }, "%.3g", "%.3g"))
+		}
+		fmt.Println("| " + strings.Join(row, " | ") + " |")
+	}
+	fmt.Println()
+}
+
+// cell formats the median of f over rs, with the min–max when there are
+// several.
+func cell(rs []result, f func(result) float64, medFmt, rangeFmt string) string {
+	vs := values(rs, f)
+	s := fmt.Sprintf(medFmt, median(rs, f))
+	if len(vs) > 1 {
+		s += fmt.Sprintf(" ("+rangeFmt+"–"+rangeFmt+")", vs[0], vs[len(vs)-1])
+	}
+	return s
+}
+
+func values(rs []result, f func(result) float64) []float64 {
+	vs := make([]float64, len(rs))
+	for i, r := range rs {
+		vs[i] = f(r)
+	}
+	sort.Float64s(vs)
+	return vs
+}
+
+func median(rs []result, f func(result) float64) float64 {
+	vs := values(rs, f)
+	if len(vs) == 0 {
+		return 0
+	}
+	if len(vs)%2 == 1 {
+		return vs[len(vs)/2]
+	}
+	return (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func mallocs() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.Mallocs
+}
+
+func goroutinesCreated() uint64 {
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
+// peakRSS returns the process's peak resident set (VmHWM) in KiB, or 0
+// where /proc is not there.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
