@@ -11,6 +11,7 @@
 //	cd benchmarks && go run .            # the full run: a few minutes on 2 cores
 //	cd benchmarks && go run . -quick     # scaled down: checks that it all runs
 //	cd benchmarks && go run . -only W2   # one workload
+//	cd benchmarks && go run . -child "W1/this Pool" -cpuprofile w1.prof  # one measurement, profiled
 package main
 
 import (
@@ -22,6 +23,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -45,11 +47,12 @@ func main() {
 	quick := flag.Bool("quick", false, "scale every workload down (for CI: checks that all runs, says nothing of speed)")
 	reps := flag.Int("reps", 5, "repetitions of each measurement (1 with -quick)")
 	only := flag.String("only", "", "run only the workloads whose key starts with this, e.g. W2")
-	child := flag.String("child", "", "internal: run one measurement, workload/contender, and print its result")
+	child := flag.String("child", "", "run one measurement, workload/contender (e.g. \"W1/this Pool\"), and print its result as JSON")
+	cpuprofile := flag.String("cpuprofile", "", "with -child: write a CPU profile of the measurement to this file")
 	flag.Parse()
 
 	if *child != "" {
-		if err := runChild(*child, *quick); err != nil {
+		if err := runChild(*child, *quick, *cpuprofile); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -65,13 +68,25 @@ func main() {
 }
 
 // runChild runs one contender's workload and prints its result as JSON.
-func runChild(id string, quick bool) error {
+// If profile is set, it writes a CPU profile of the workload there.
+func runChild(id string, quick bool, profile string) error {
 	w, c, err := find(id)
 	if err != nil {
 		return err
 	}
 	cfg := w.config(quick)
 	extra := map[string]float64{}
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	runtime.GC()
 	cpu0, mallocs0, gs0 := cpuTime(), mallocs(), goroutinesCreated()
 	start := time.Now()
