@@ -251,16 +251,7 @@ func (mp *multiPool[T]) RunningByIndex(idx int) (int, error) {
 
 // Free returns the number of workers that may still be started across the
 // sub-pools, or -1 if they have no limit.
-func (mp *multiPool[T]) Free() (n int) {
-	for _, p := range mp.pools {
-		f := p.Free()
-		if f < 0 {
-			return -1
-		}
-		n += f
-	}
-	return n
-}
+func (mp *multiPool[T]) Free() int { return mp.sumOrUnlimited((*core[T]).Free) }
 
 // FreeByIndex returns Free of sub-pool idx, or -1 and ErrInvalidPoolIndex
 // for an index out of range.
@@ -288,13 +279,17 @@ func (mp *multiPool[T]) WaitingByIndex(idx int) (int, error) {
 
 // Cap returns the sum of the sub-pools' capacities, or -1 if they have no
 // limit.
-func (mp *multiPool[T]) Cap() (n int) {
+func (mp *multiPool[T]) Cap() int { return mp.sumOrUnlimited((*core[T]).Cap) }
+
+// sumOrUnlimited adds f over the sub-pools, or returns -1, "no limit", if f
+// says so for any of them (they share their options, so for all).
+func (mp *multiPool[T]) sumOrUnlimited(f func(*core[T]) int) (n int) {
 	for _, p := range mp.pools {
-		c := p.Cap()
-		if c < 0 {
+		v := f(p)
+		if v < 0 {
 			return -1
 		}
-		n += c
+		n += v
 	}
 	return n
 }

@@ -124,27 +124,34 @@ func simple(body func()) []contender {
 // task.
 func generic(body func()) []contender {
 	return []contender{
-		{"this PoolWithFuncGeneric", func(cfg config, _ map[string]float64) {
-			var wg sync.WaitGroup
-			p, _ := ants.NewPoolWithFuncGeneric(cfg.capacity, func(int) { body(); wg.Done() })
-			for i := range cfg.tasks {
-				wg.Add(1)
-				_ = p.Invoke(i)
-			}
-			wg.Wait()
-			p.Release()
-		}},
-		{"ants PoolWithFuncGeneric", func(cfg config, _ map[string]float64) {
-			var wg sync.WaitGroup
-			p, _ := antsv2.NewPoolWithFuncGeneric(cfg.capacity, func(int) { body(); wg.Done() })
-			for i := range cfg.tasks {
-				wg.Add(1)
-				_ = p.Invoke(i)
-			}
-			wg.Wait()
-			p.Release()
-		}},
+		invoker("this PoolWithFuncGeneric", func(n int, fn func(int)) invokePool {
+			p, _ := ants.NewPoolWithFuncGeneric(n, fn)
+			return p
+		}, body),
+		invoker("ants PoolWithFuncGeneric", func(n int, fn func(int)) invokePool {
+			p, _ := antsv2.NewPoolWithFuncGeneric(n, fn)
+			return p
+		}, body),
 	}
+}
+
+// invokePool is what both generic func pools offer.
+type invokePool interface {
+	Invoke(int) error
+	Release()
+}
+
+func invoker(name string, newPool func(size int, fn func(int)) invokePool, body func()) contender {
+	return contender{name, func(cfg config, _ map[string]float64) {
+		var wg sync.WaitGroup
+		p := newPool(cfg.capacity, func(int) { body(); wg.Done() })
+		for i := range cfg.tasks {
+			wg.Add(1)
+			_ = p.Invoke(i)
+		}
+		wg.Wait()
+		p.Release()
+	}}
 }
 
 // spin burns about d of CPU by polling the clock (a timer would round short
