@@ -233,29 +233,33 @@ func inline(body func()) contender {
 	}}
 }
 
+// multi adds the multi-pools of GOMAXPROCS sub-pools of one worker each.
 func multi(body func()) []contender {
 	return []contender{
-		{"this MultiPool", func(cfg config, _ map[string]float64) {
-			var wg sync.WaitGroup
-			mp, _ := ants.NewMultiPool(cfg.capacity, 1, ants.RoundRobin)
-			for range cfg.tasks {
-				wg.Add(1)
-				_ = mp.Submit(func() { body(); wg.Done() })
-			}
-			wg.Wait()
-			mp.Release()
-		}},
-		{"ants MultiPool", func(cfg config, _ map[string]float64) {
-			var wg sync.WaitGroup
-			mp, _ := antsv2.NewMultiPool(cfg.capacity, 1, antsv2.RoundRobin)
-			for range cfg.tasks {
-				wg.Add(1)
-				_ = mp.Submit(func() { body(); wg.Done() })
-			}
-			wg.Wait()
-			_ = mp.ReleaseTimeout(time.Second)
-		}},
+		submitter("this MultiPool", func(n int) (func(func()) error, func()) {
+			mp, _ := ants.NewMultiPool(n, 1, ants.RoundRobin)
+			return mp.Submit, mp.Release
+		}, body),
+		submitter("ants MultiPool", func(n int) (func(func()) error, func()) {
+			mp, _ := antsv2.NewMultiPool(n, 1, antsv2.RoundRobin)
+			return mp.Submit, func() { _ = mp.ReleaseTimeout(time.Second) }
+		}, body),
 	}
+}
+
+// submitter builds a contender that submits cfg.tasks copies of body to the
+// pool newPool makes, waits for them, then releases the pool.
+func submitter(name string, newPool func(size int) (submit func(func()) error, release func()), body func()) contender {
+	return contender{name, func(cfg config, _ map[string]float64) {
+		var wg sync.WaitGroup
+		submit, release := newPool(cfg.capacity)
+		for range cfg.tasks {
+			wg.Add(1)
+			_ = submit(func() { body(); wg.Done() })
+		}
+		wg.Wait()
+		release()
+	}}
 }
 
 // bursts builds W5's contenders: each task records its delay.
