@@ -97,9 +97,16 @@ func (p *core[T]) post(arg T, refuse func(error)) (withdraw func() bool, err err
 	return func() bool { return p.line.leave(wt) }, nil
 }
 
-// checkCtx returns the error a Ctx submit reports before it tries to
-// acquire a worker: ErrPoolClosed, ErrNilContext, or ctx.Err().
-func (p *core[T]) checkCtx(ctx context.Context) error {
+// submitter is what a pool and a multi-pool share: the checks in front of
+// every submit live once, in the functions below, whichever kind runs it.
+type submitter[T any] interface {
+	IsClosed() bool
+	submit(ctx context.Context, arg T) error // a nil ctx waits without limit
+}
+
+// checkCtx returns the error a Ctx submit reports before it looks for a
+// worker: ErrPoolClosed (checked first), ErrNilContext, or ctx.Err().
+func checkCtx[T any](p submitter[T], ctx context.Context) error {
 	if p.IsClosed() {
 		return ErrPoolClosed
 	}
@@ -107,6 +114,44 @@ func (p *core[T]) checkCtx(ctx context.Context) error {
 		return ErrNilContext
 	}
 	return ctx.Err()
+}
+
+// submitTask is Submit for the closure pools.
+func submitTask(p submitter[func()], task func()) error {
+	if p.IsClosed() {
+		return ErrPoolClosed
+	}
+	if task == nil {
+		return ErrNilTask
+	}
+	return p.submit(nil, task)
+}
+
+// submitTaskCtx is SubmitCtx for the closure pools.
+func submitTaskCtx(p submitter[func()], ctx context.Context, task func(context.Context)) error {
+	if err := checkCtx(p, ctx); err != nil {
+		return err
+	}
+	if task == nil {
+		return ErrNilTask
+	}
+	return p.submit(ctx, func() { task(ctx) })
+}
+
+// invoke is Invoke for the func pools: arg goes to a worker as it is.
+func invoke[T any](p submitter[T], arg T) error {
+	if p.IsClosed() {
+		return ErrPoolClosed
+	}
+	return p.submit(nil, arg)
+}
+
+// invokeCtx is InvokeCtx for the func pools.
+func invokeCtx[T any](p submitter[T], ctx context.Context, arg T) error {
+	if err := checkCtx(p, ctx); err != nil {
+		return err
+	}
+	return p.submit(ctx, arg)
 }
 
 // SubmitCtx runs task(ctx) on a pool worker. If no worker is free, SubmitCtx
@@ -130,13 +175,7 @@ func (p *core[T]) checkCtx(ctx context.Context) error {
 //
 // SubmitCtx allocates once, for the closure binding ctx to task.
 func (p *Pool) SubmitCtx(ctx context.Context, task func(context.Context)) error {
-	if err := p.checkCtx(ctx); err != nil {
-		return err
-	}
-	if task == nil {
-		return ErrNilTask
-	}
-	return p.submit(ctx, func() { task(ctx) })
+	return submitTaskCtx(&p.core, ctx, task)
 }
 
 // ReleaseContext releases the pool, as Release does, then waits until every

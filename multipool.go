@@ -203,33 +203,6 @@ func (mp *multiPool[T]) post(arg T, refuse func(error)) (withdraw func() bool, e
 	}
 }
 
-// invoke and invokeCtx are Invoke and InvokeCtx for both func multi-pools.
-func (mp *multiPool[T]) invoke(arg T) error {
-	if mp.IsClosed() {
-		return ErrPoolClosed
-	}
-	return mp.submit(nil, arg)
-}
-
-func (mp *multiPool[T]) invokeCtx(ctx context.Context, arg T) error {
-	if err := mp.checkCtx(ctx); err != nil {
-		return err
-	}
-	return mp.submit(ctx, arg)
-}
-
-// checkCtx returns the error a Ctx submit reports before it looks for a
-// worker: ErrPoolClosed, ErrNilContext, or ctx.Err().
-func (mp *multiPool[T]) checkCtx(ctx context.Context) error {
-	if mp.IsClosed() {
-		return ErrPoolClosed
-	}
-	if ctx == nil {
-		return ErrNilContext
-	}
-	return ctx.Err()
-}
-
 func (mp *multiPool[T]) validIndex(idx int) bool { return idx >= 0 && idx < len(mp.pools) }
 
 // Running returns the number of workers alive in all sub-pools.
@@ -411,26 +384,12 @@ func NewMultiPool(size, sizePerPool int, lbs LoadBalancingStrategy, options ...O
 
 // Submit runs task on a worker of some sub-pool, waiting for one as
 // Pool.Submit does; see MultiPool for which sub-pool.
-func (mp *MultiPool) Submit(task func()) error {
-	if mp.IsClosed() {
-		return ErrPoolClosed
-	}
-	if task == nil {
-		return ErrNilTask
-	}
-	return mp.submit(nil, task)
-}
+func (mp *MultiPool) Submit(task func()) error { return submitTask(&mp.multiPool, task) }
 
 // SubmitCtx runs task(ctx) on a worker of some sub-pool, with
 // Pool.SubmitCtx's semantics: the wait ends when ctx does.
 func (mp *MultiPool) SubmitCtx(ctx context.Context, task func(context.Context)) error {
-	if err := mp.checkCtx(ctx); err != nil {
-		return err
-	}
-	if task == nil {
-		return ErrNilTask
-	}
-	return mp.submit(ctx, func() { task(ctx) })
+	return submitTaskCtx(&mp.multiPool, ctx, task)
 }
 
 // Group returns a Group whose tasks run on the multi-pool's workers; see
@@ -458,12 +417,12 @@ func NewMultiPoolWithFunc(size, sizePerPool int, fn func(any), lbs LoadBalancing
 
 // Invoke runs the function with arg on a worker of some sub-pool, as
 // PoolWithFunc.Invoke does.
-func (mp *MultiPoolWithFunc) Invoke(arg any) error { return mp.invoke(arg) }
+func (mp *MultiPoolWithFunc) Invoke(arg any) error { return invoke(&mp.multiPool, arg) }
 
 // InvokeCtx is Invoke with the wait for a worker bounded by ctx, as in
 // PoolWithFunc.InvokeCtx.
 func (mp *MultiPoolWithFunc) InvokeCtx(ctx context.Context, arg any) error {
-	return mp.invokeCtx(ctx, arg)
+	return invokeCtx(&mp.multiPool, ctx, arg)
 }
 
 // MultiPoolWithFuncGeneric is a MultiPool of PoolWithFuncGeneric[T]s, all
@@ -486,10 +445,10 @@ func NewMultiPoolWithFuncGeneric[T any](size, sizePerPool int, fn func(T), lbs L
 
 // Invoke runs the function with arg on a worker of some sub-pool, as
 // PoolWithFuncGeneric.Invoke does.
-func (mp *MultiPoolWithFuncGeneric[T]) Invoke(arg T) error { return mp.invoke(arg) }
+func (mp *MultiPoolWithFuncGeneric[T]) Invoke(arg T) error { return invoke(&mp.multiPool, arg) }
 
 // InvokeCtx is Invoke with the wait for a worker bounded by ctx, as in
 // PoolWithFuncGeneric.InvokeCtx.
 func (mp *MultiPoolWithFuncGeneric[T]) InvokeCtx(ctx context.Context, arg T) error {
-	return mp.invokeCtx(ctx, arg)
+	return invokeCtx(&mp.multiPool, ctx, arg)
 }

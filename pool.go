@@ -56,15 +56,7 @@ func callTask(task func()) { task() }
 //
 // Submit cannot be cancelled; use SubmitCtx to bound the wait. A task that
 // submits to its own full pool waits for a worker only it can free.
-func (p *Pool) Submit(task func()) error {
-	if p.IsClosed() {
-		return ErrPoolClosed
-	}
-	if task == nil {
-		return ErrNilTask
-	}
-	return p.submit(nil, task)
-}
+func (p *Pool) Submit(task func()) error { return submitTask(&p.core, task) }
 
 // core is the one pool implementation behind Pool, PoolWithFunc and
 // PoolWithFuncGeneric: a submit hands a worker a T, and the worker calls

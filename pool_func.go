@@ -31,14 +31,14 @@ func NewPoolWithFunc(size int, pf func(any), options ...Option) (*PoolWithFunc, 
 // Pool.Submit does. A nil arg is passed on as nil (ants v2 drops it).
 // Invoke returns nil once a worker has accepted arg, or else ErrPoolClosed
 // or ErrPoolOverload, and the function does not run.
-func (p *PoolWithFunc) Invoke(arg any) error { return p.invoke(nil, arg) }
+func (p *PoolWithFunc) Invoke(arg any) error { return invoke(&p.core, arg) }
 
 // InvokeCtx is Invoke with the wait for a worker bounded by ctx, as in
 // Pool.SubmitCtx. ctx bounds admission only: the function does not see it.
 // It returns ctx.Err() if ctx is done before a worker accepts arg (already
 // done included), and ErrNilContext for a nil ctx.
 func (p *PoolWithFunc) InvokeCtx(ctx context.Context, arg any) error {
-	return p.invokeCtx(ctx, arg)
+	return invokeCtx(&p.core, ctx, arg)
 }
 
 // PoolWithFuncGeneric is PoolWithFunc for arguments of type T: the argument
@@ -68,28 +68,12 @@ func NewPoolWithFuncGeneric[T any](size int, pf func(T), options ...Option) (*Po
 // Invoke runs the pool's function with arg on a worker, waiting for one as
 // Pool.Submit does. It returns nil once a worker has accepted arg, or else
 // ErrPoolClosed or ErrPoolOverload, and the function does not run.
-func (p *PoolWithFuncGeneric[T]) Invoke(arg T) error { return p.invoke(nil, arg) }
+func (p *PoolWithFuncGeneric[T]) Invoke(arg T) error { return invoke(&p.core, arg) }
 
 // InvokeCtx is Invoke with the wait for a worker bounded by ctx, as in
 // Pool.SubmitCtx. ctx bounds admission only: the function does not see it.
 // It returns ctx.Err() if ctx is done before a worker accepts arg (already
 // done included), and ErrNilContext for a nil ctx.
 func (p *PoolWithFuncGeneric[T]) InvokeCtx(ctx context.Context, arg T) error {
-	return p.invokeCtx(ctx, arg)
-}
-
-// invoke is Invoke for both func pools: arg goes to a worker as it is.
-func (p *core[T]) invoke(ctx context.Context, arg T) error {
-	if p.IsClosed() {
-		return ErrPoolClosed
-	}
-	return p.submit(ctx, arg)
-}
-
-// invokeCtx is InvokeCtx for both func pools.
-func (p *core[T]) invokeCtx(ctx context.Context, arg T) error {
-	if err := p.checkCtx(ctx); err != nil {
-		return err
-	}
-	return p.submit(ctx, arg)
+	return invokeCtx(&p.core, ctx, arg)
 }
