@@ -14,8 +14,11 @@ import (
 //
 // Submit and SubmitCtx hand a task to an idle worker, start a new worker
 // while fewer than Cap are alive, or else wait for one to free up: callers
-// that wait are served first-come first-served. Workers idle for longer
-// than the expiry duration exit (see WithExpiryDuration).
+// that wait are served first-come first-served. Before it starts a worker
+// beside busy ones, a submit yields the processor once (runtime.Gosched),
+// so that workers whose tasks have just returned are reused instead: under
+// load the pool stays near the number of workers its work needs. Workers
+// idle for longer than the expiry duration exit (see WithExpiryDuration).
 //
 // A task that panics does not crash the program: the panic goes to the
 // PanicHandler, or is logged with its stack, and the worker's slot is freed

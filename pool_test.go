@@ -745,3 +745,36 @@ func TestDefaultPool(t *testing.T) {
 	ants.Release()
 	ants.Reboot() // leave it open and idle for other tests
 }
+
+// A submit that would start a worker beside busy ones first lets the
+// workers whose tasks have just returned come back, so the pool reuses them
+// rather than growing. On one processor, with each task released just
+// before the next submit, a pool that did not yield would start a worker
+// per task.
+func TestSubmitReusesReturningWorkerBeforeGrowing(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const tasks = 200
+	p, _ := ants.NewPool(tasks)
+	defer mustRelease(t, p)
+	var done sync.WaitGroup
+	var release chan struct{}
+	for range tasks {
+		if release != nil {
+			close(release) // the last task returns...
+		}
+		next := make(chan struct{})
+		done.Add(1)
+		// ... and its worker should take this one.
+		if err := p.Submit(func() { <-next; done.Done() }); err != nil {
+			t.Fatal(err)
+		}
+		release = next
+	}
+	close(release)
+	done.Wait()
+	// The scheduler sometimes runs the yielding submitter first (it looks at
+	// its global queue now and then), so a few extra workers are expected.
+	if n := p.Running(); n > tasks/10 {
+		t.Fatalf("%d workers for %d tasks that never ran two at a time, want at most %d", n, tasks, tasks/10)
+	}
+}
