@@ -12,6 +12,10 @@
 //	cd benchmarks && go run . -quick     # scaled down: checks that it all runs
 //	cd benchmarks && go run . -only W2   # one workload
 //	cd benchmarks && go run . -child "W1/this Pool" -cpuprofile w1.prof  # one measurement, profiled
+//
+// The README's table and chart come from one full run:
+//
+//	cd benchmarks && go run . -json results.json > RESULTS.md && go run . -chart chart.svg -from results.json
 package main
 
 import (
@@ -49,7 +53,18 @@ func main() {
 	only := flag.String("only", "", "run only the workloads whose key starts with this, e.g. W2")
 	child := flag.String("child", "", "run one measurement, workload/contender (e.g. \"W1/this Pool\"), and print its result as JSON")
 	cpuprofile := flag.String("cpuprofile", "", "with -child: write a CPU profile of the measurement to this file")
+	jsonOut := flag.String("json", "", "also write every measurement to this file, for -chart")
+	chart := flag.String("chart", "", "draw wall time and peak memory per workload, as SVG, into this file, from the -from results (runs nothing)")
+	from := flag.String("from", "results.json", "with -chart: the file a run wrote with -json")
 	flag.Parse()
+
+	if *chart != "" {
+		if err := drawChart(*from, *chart); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	if *child != "" {
 		if err := runChild(*child, *quick, *cpuprofile); err != nil {
@@ -61,7 +76,7 @@ func main() {
 	if *quick {
 		*reps = 1
 	}
-	if err := runParent(*quick, *reps, *only); err != nil {
+	if err := runParent(*quick, *reps, *only, *jsonOut); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -119,7 +134,16 @@ func find(id string) (*workload, *contender, error) {
 	return nil, nil, fmt.Errorf("no measurement %q", id)
 }
 
-func runParent(quick bool, reps int, only string) error {
+// run is one workload's results, as -json writes them.
+type run struct {
+	Key, Name, Reference string
+	Contenders           []string            // in table order
+	Results              map[string][]result // by contender, one per repetition
+}
+
+// runParent runs every measurement of the selected workloads in child
+// processes and prints the tables; with jsonOut, it also saves the results.
+func runParent(quick bool, reps int, only, jsonOut string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -133,6 +157,7 @@ func runParent(quick bool, reps int, only string) error {
 	fmt.Printf("# Pool benchmarks\n\n%s, %s/%s, GOMAXPROCS=%d, %s, %d repetitions%s.\n\n",
 		time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.Version(), reps,
 		map[bool]string{true: ", -quick", false: ""}[quick])
+	var runs []run
 	for _, w := range ws {
 		results := make(map[string][]result)
 		for range reps { // A B C, A B C: drift hits everyone alike
@@ -155,8 +180,20 @@ func runParent(quick bool, reps int, only string) error {
 			}
 		}
 		printTable(w, results)
+		r := run{Key: w.key, Name: w.name, Reference: w.reference, Results: results}
+		for _, c := range w.contenders {
+			r.Contenders = append(r.Contenders, c.name)
+		}
+		runs = append(runs, r)
 	}
-	return nil
+	if jsonOut == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(runs, "", "\t")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(jsonOut, b, 0o644)
 }
 
 // printTable prints one workload's results: medians, and min–max.
