@@ -139,13 +139,12 @@ func (l *waitLine[T]) wait(ctx context.Context, wt *waiter[T]) (*worker[T], erro
 	if ctx != nil {
 		done = ctx.Done()
 	}
+	if done == nil { // no way out but a worker or Release: a plain receive is cheaper
+		return l.served(wt, <-wt.ch)
+	}
 	select {
 	case w := <-wt.ch:
-		l.cache.Put(wt)
-		if w == nil {
-			return nil, ErrPoolClosed
-		}
-		return w, nil
+		return l.served(wt, w)
 	case <-done:
 	}
 	if !l.leave(wt) {
@@ -156,6 +155,16 @@ func (l *waitLine[T]) wait(ctx context.Context, wt *waiter[T]) (*worker[T], erro
 	}
 	l.cache.Put(wt)
 	return nil, ctx.Err()
+}
+
+// served recycles wt, whose caller was sent w: a worker, or nil if the pool
+// closed.
+func (l *waitLine[T]) served(wt *waiter[T], w *worker[T]) (*worker[T], error) {
+	l.cache.Put(wt)
+	if w == nil {
+		return nil, ErrPoolClosed
+	}
+	return w, nil
 }
 
 // serve gives w, idle or new, to wt, which has left the line.
