@@ -85,6 +85,17 @@ func (p *core[T]) tryAcquire() (*worker[T], error) {
 	return w, err
 }
 
+// trySubmit hands arg to a free worker now, or returns errNoWorker (or
+// ErrPoolClosed) at once.
+func (p *core[T]) trySubmit(arg T) error {
+	w, err := p.tryAcquire()
+	if err != nil {
+		return err
+	}
+	w.ch <- arg
+	return nil
+}
+
 // post hands arg to a free worker now, or else puts it in line, behind the
 // callers already waiting, to be handed to the next worker that frees up.
 // It never blocks (at most it yields, as before any new worker), so a
@@ -118,6 +129,7 @@ func (p *core[T]) post(arg T, refuse func(error)) (withdraw func() bool, err err
 type submitter[T any] interface {
 	IsClosed() bool
 	submit(ctx context.Context, arg T) error // a nil ctx waits without limit
+	trySubmit(arg T) error                   // errNoWorker when no worker is free now
 }
 
 // checkCtx returns the error a Ctx submit reports before it looks for a
@@ -152,6 +164,34 @@ func submitTaskCtx(p submitter[func()], ctx context.Context, task func(context.C
 		return ErrNilTask
 	}
 	return p.submit(ctx, func() { task(ctx) })
+}
+
+// trySubmitTask is TrySubmit for the closure pools.
+func trySubmitTask(p submitter[func()], task func()) error {
+	if p.IsClosed() {
+		return ErrPoolClosed
+	}
+	if task == nil {
+		return ErrNilTask
+	}
+	return overloaded(p.trySubmit(task))
+}
+
+// tryInvoke is TryInvoke for the func pools.
+func tryInvoke[T any](p submitter[T], arg T) error {
+	if p.IsClosed() {
+		return ErrPoolClosed
+	}
+	return overloaded(p.trySubmit(arg))
+}
+
+// overloaded maps trySubmit's errNoWorker to the error TrySubmit and
+// TryInvoke return for it.
+func overloaded(err error) error {
+	if err == errNoWorker {
+		return ErrPoolOverload
+	}
+	return err
 }
 
 // invoke is Invoke for the func pools: arg goes to a worker as it is.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,20 +15,43 @@ import (
 )
 
 var (
-	// ErrGoexit is the error of a group task that called runtime.Goexit.
+	// ErrGoexit is the error of a group task (or a SubmitValue task) that
+	// called runtime.Goexit.
 	ErrGoexit = errors.New("ants: group task called runtime.Goexit")
+
+	// ErrNilRunner is the error of NewResultGroup, Map, ForEach, MapSeq and
+	// SubmitValue given a nil Runner.
+	ErrNilRunner = errors.New("ants: nil runner")
 )
 
-// PanicError is the error of a group task that panicked: the value it
-// panicked with and the stack of the goroutine at the panic.
+// PanicError is the error of a group task (or a SubmitValue task) that
+// panicked: the value it panicked with and the stack of the goroutine at
+// the panic.
 type PanicError struct {
 	Value any
 	Stack []byte
 }
 
-// Error returns the panic value and the stack.
+// Error returns one line, "ants: group task panicked: " and the value, so
+// that an error message shown to a client never carries a stack. The stack
+// is in Stack, and %+v prints it after the message.
 func (e *PanicError) Error() string {
-	return fmt.Sprintf("ants: group task panicked: %v\n\n%s", e.Value, e.Stack)
+	return fmt.Sprintf("ants: group task panicked: %v", e.Value)
+}
+
+// Format prints Error for %v and %s, and for %+v the message followed by
+// the stack of the goroutine that panicked.
+func (e *PanicError) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('+'):
+		fmt.Fprintf(f, "%s\n\n%s", e.Error(), e.Stack)
+	case verb == 'v' || verb == 's':
+		fmt.Fprint(f, e.Error())
+	case verb == 'q':
+		fmt.Fprintf(f, "%q", e.Error())
+	default:
+		fmt.Fprintf(f, "%%!%c(*ants.PanicError=%s)", verb, e.Error())
+	}
 }
 
 // Unwrap returns the panic value if it is an error, so errors.Is and
@@ -42,13 +66,16 @@ func (e *PanicError) Unwrap() error {
 // the attempt that failed, and next is the delay before the retry.
 type RetryNotify func(attempt int, err error, next time.Duration)
 
-// A GroupOption configures a Group; see Pool.Group.
+// A GroupOption configures a Group (and a ResultGroup, Map, ForEach and
+// MapSeq, which run on one); see Pool.Group.
 type GroupOption func(*groupConfig)
 
 type groupConfig struct {
-	limit      int                    // running tasks of the group at most; <= 0: no group limit
-	newBackOff func() backoff.BackOff // retry policy per failing task; nil: no retries
-	notify     []RetryNotify
+	limit       int                    // running tasks of the group at most; <= 0: no group limit
+	newBackOff  func() backoff.BackOff // retry policy per failing task; nil: no retries
+	notify      []RetryNotify
+	collect     bool          // WithCollectErrors: failures do not cancel the group
+	taskTimeout time.Duration // WithTaskTimeout: each attempt's deadline; <= 0: none
 }
 
 // WithLimit caps how many of the group's tasks run at once, as errgroup's
@@ -63,7 +90,9 @@ func WithLimit(n int) GroupOption { return func(c *groupConfig) { c.limit = n } 
 // stateful). Retries stop when the task succeeds, returns an error wrapped
 // with backoff.Permanent (the error inside becomes the task's error), panics,
 // or when the policy returns backoff.Stop or the group's context is done;
-// the task's error is then its last attempt's error.
+// the task's error is then its last attempt's error. If the pool is
+// released while the task waits for its next attempt, the task ends at once
+// with ErrPoolClosed and never runs again, not even after Reboot.
 //
 // A task waiting for its next attempt holds no worker, so other tasks run
 // meanwhile; it keeps its WithLimit slot, and Wait waits for it. Each notify
@@ -78,6 +107,44 @@ func WithRetry(newBackOff func() backoff.BackOff, notify ...RetryNotify) GroupOp
 	}
 }
 
+// WithCollectErrors makes the group run every task it admits, whatever the
+// others do: a task's error (after its retries) does not cancel the group's
+// context, and Wait returns every task's error, joined with errors.Join in
+// the order the tasks were given to Go, instead of the first one. Tasks are
+// still skipped if the parent context ends; Wait then adds that context's
+// cause once, last. A batch that must not stop at its first bad item wants
+// this option, usually with WithRetry.
+func WithCollectErrors() GroupOption { return func(c *groupConfig) { c.collect = true } }
+
+// WithTaskTimeout gives each attempt of each task its own deadline, d after
+// the attempt starts (a retry gets a fresh d): the task's context is the
+// group's context with that deadline, so a task that overruns sees
+// context.DeadlineExceeded while the group's own context is unaffected.
+// Its error, if it returns one, is handled like any other (retried with
+// WithRetry). d <= 0 means no deadline.
+//
+// The deadline bounds the run, not the wait for a worker: that wait is
+// bounded by the group's context.
+func WithTaskTimeout(d time.Duration) GroupOption {
+	return func(c *groupConfig) { c.taskTimeout = d }
+}
+
+// Runner is what the helpers of this package need of a pool: a way to
+// submit a task with a context, and groups. *Pool and *MultiPool satisfy
+// it, so NewResultGroup, Map, ForEach, MapSeq and SubmitValue work on both.
+//
+// MapSeq (and, in contrib, other consumers) also read a Cap() int method,
+// when the runner has one, to size their window of work in flight.
+type Runner interface {
+	SubmitCtx(ctx context.Context, task func(context.Context)) error
+	Group(ctx context.Context, opts ...GroupOption) *Group
+}
+
+var (
+	_ Runner = (*Pool)(nil)
+	_ Runner = (*MultiPool)(nil)
+)
+
 // taskRunner is what a Group needs of the pool it runs on.
 type taskRunner interface {
 	IsClosed() bool
@@ -87,49 +154,57 @@ type taskRunner interface {
 	trySubmit(task func()) error
 	// post hands task to a worker now or puts it in line; it never blocks (see core.post).
 	post(task func(), refuse func(error)) (withdraw func() bool, err error)
+	// park and unpark keep the list of retries waiting out a delay, which
+	// Release ends (see core.park).
+	park(t *groupTask) (*epoch, bool)
+	unpark(t *groupTask) bool
 }
 
-// trySubmit implements taskRunner for the closure pools.
-func (p *core[T]) trySubmit(arg T) error {
-	w, err := p.tryAcquire()
-	if err != nil {
-		return err
-	}
-	w.ch <- arg
-	return nil
-}
-
-// Group runs a set of tasks on a pool's workers and collects their first
-// error, like errgroup.Group: Go starts a task, Wait waits for all of them.
+// Group runs a set of tasks on a pool's workers and collects their errors,
+// like errgroup.Group: Go starts a task, Wait waits for all of them.
 // Unlike errgroup, a Group starts no goroutine per task: its tasks take
 // their turn for the pool's workers with every other submit, so a thousand
 // groups on a pool of 64 never run more than 64 tasks at once.
 //
 // The group's context, Context(), is derived from the context given to
 // Pool.Group. The first task error cancels it, with that error as its
-// context.Cause, and so does Wait's return. A task that has not started by
-// then is skipped: it never runs.
+// context.Cause (unless WithCollectErrors), and so does Wait's return. A
+// task that has not started when the context is done is skipped: it never
+// runs, and Wait reports the context's cause.
 //
-// A Group is created by Pool.Group and must not be copied. Go, TryGo and
-// Wait are safe for concurrent use, and a task may call Go on its own
-// group; calling Go from outside the group while Wait is returning races
-// as it does with errgroup.
+// A Group is created by Pool.Group or MultiPool.Group and must not be
+// copied. Go, TryGo and Wait are safe for concurrent use, and a task may
+// call Go on its own group; calling Go from outside the group while Wait is
+// returning races as it does with errgroup.
 type Group struct {
-	pool   taskRunner
+	pool   taskRunner // nil only for a group born failed (NewResultGroup with a nil Runner)
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	sem    chan struct{} // WithLimit's slots; nil for no group limit
 	cfg    groupConfig
+	report func(i int, err error) // if set (before the first Go), told each task's own outcome: ResultGroup, MapSeq
 
 	wg sync.WaitGroup // tasks admitted and not finished, waiting retries included
 
-	mu  sync.Mutex // guards err
-	err error      // the first error; set before ctx is cancelled
+	seq  sync.Mutex // serializes the taking of indexes: TryGo holds it until it knows whether its task was taken. Taken before mu.
+	next int        // the index of the next task, in Go order; guarded by seq
+
+	mu        sync.Mutex  // guards the fields below
+	err       error       // the first error; set before ctx is cancelled (not WithCollectErrors)
+	errs      []taskError // WithCollectErrors: the failed tasks' errors
+	skipCause error       // WithCollectErrors: why tasks were skipped, if any were
+}
+
+// taskError is the error of task i, for WithCollectErrors.
+type taskError struct {
+	i   int
+	err error
 }
 
 // Group returns a Group that runs its tasks on p's workers, with a context
 // derived from ctx. A nil ctx gives a group that runs nothing and whose
-// Wait returns ErrNilContext. Options: WithLimit, WithRetry.
+// Wait returns ErrNilContext. Options: WithLimit, WithRetry,
+// WithCollectErrors, WithTaskTimeout.
 func (p *Pool) Group(ctx context.Context, opts ...GroupOption) *Group {
 	return newGroup(&p.core, ctx, opts)
 }
@@ -144,17 +219,28 @@ func newGroup(pool taskRunner, ctx context.Context, opts []GroupOption) *Group {
 	if g.cfg.limit > 0 {
 		g.sem = make(chan struct{}, g.cfg.limit)
 	}
-	if ctx == nil {
-		g.ctx, g.cancel = context.WithCancelCause(context.Background())
-		g.fail(ErrNilContext)
-		return g
+	switch {
+	case ctx == nil:
+		g.bornFailed(ErrNilContext)
+	case pool == nil:
+		g.bornFailed(ErrNilRunner)
+	default:
+		g.ctx, g.cancel = context.WithCancelCause(ctx)
 	}
-	g.ctx, g.cancel = context.WithCancelCause(ctx)
 	return g
 }
 
-// Context returns the group's context: done when a task fails, when the
-// parent context is done, or when Wait returns; context.Cause tells which.
+// bornFailed readies a group that can run nothing: its context is done
+// with err as the cause, so every task is skipped, and Wait returns err.
+func (g *Group) bornFailed(err error) {
+	g.ctx, g.cancel = context.WithCancelCause(context.Background())
+	g.cancel(err)
+	g.recordSkip()
+}
+
+// Context returns the group's context: done when a task fails (unless
+// WithCollectErrors), when the parent context is done, or when Wait
+// returns; context.Cause tells which.
 func (g *Group) Context() context.Context { return g.ctx }
 
 // Go runs task(ctx) on a pool worker, with the group's context. It blocks
@@ -178,28 +264,7 @@ func (g *Group) Context() context.Context { return g.ctx }
 // other tasks; it becomes a *PanicError and is not retried. It does not go
 // to the pool's PanicHandler, because the group reports it from Wait.
 func (g *Group) Go(task func(ctx context.Context) error) {
-	if !g.admit(task, true) {
-		return
-	}
-	if g.sem != nil {
-		select {
-		case g.sem <- struct{}{}:
-		case <-g.ctx.Done():
-			g.skip()
-			return
-		}
-	}
-	g.wg.Add(1)
-	if err := g.pool.submit(g.ctx, g.wrap(task)); err != nil {
-		// Record why before finishing, so that a Wait the finish releases
-		// sees it.
-		if g.ctx.Err() != nil {
-			g.skip()
-		} else {
-			g.fail(err)
-		}
-		g.finish(nil)
-	}
+	g.launch(g.take(), task, true)
 }
 
 // TryGo runs task like Go, but only if a worker and a WithLimit slot are
@@ -207,90 +272,168 @@ func (g *Group) Go(task func(ctx context.Context) error) {
 // without a group error, when none is free or the group's context is done.
 // On a released pool, and for a nil task, it returns false and the group
 // fails with ErrPoolClosed or ErrNilTask, as with Go.
+//
+// The task may start, and even finish, before TryGo returns true.
 func (g *Group) TryGo(task func(ctx context.Context) error) bool {
-	if !g.admit(task, false) {
+	g.seq.Lock()
+	defer g.seq.Unlock()
+	return g.tryLaunchLocked(task)
+}
+
+// take returns the index of the next task.
+func (g *Group) take() int {
+	g.seq.Lock()
+	i := g.next
+	g.next++
+	g.seq.Unlock()
+	return i
+}
+
+// tryLaunchLocked is TryGo with seq held: it takes the next index only if
+// task was taken, so a TryGo that returns false leaves no gap in the order.
+func (g *Group) tryLaunchLocked(task func(ctx context.Context) error) bool {
+	if !g.launch(g.next, task, false) {
 		return false
 	}
-	if g.sem != nil {
-		select {
-		case g.sem <- struct{}{}:
-		default:
-			return false
-		}
-	}
-	g.wg.Add(1)
-	if err := g.pool.trySubmit(g.wrap(task)); err != nil {
-		if errors.Is(err, ErrPoolClosed) {
-			g.fail(err) // before finish, as in Go
-		}
-		g.finish(nil)
-		return false
-	}
+	g.next++
 	return true
 }
 
-// admit does the checks Go and TryGo share, in this order: a released
-// pool, a nil task, a done context. It reports whether task may proceed.
-// A task refused for the context is reported as skipped only if
-// reportSkip is set: Go's skips fail the group, TryGo's do not.
-func (g *Group) admit(task func(ctx context.Context) error, reportSkip bool) bool {
-	switch {
-	case g.pool.IsClosed():
-		g.fail(ErrPoolClosed)
-	case task == nil:
-		g.fail(ErrNilTask)
-	case g.ctx.Err() != nil:
-		if reportSkip {
-			g.skip()
+// launch admits task i, blocking (Go) or not (TryGo), and reports whether
+// a worker took it. Every task that Go launches ends exactly once, by
+// finish or skipTask; one that TryGo cannot start now is not the group's:
+// it leaves no trace but a group error for a released pool or a nil task.
+func (g *Group) launch(i int, task func(ctx context.Context) error, block bool) bool {
+	refused := func(err error) {
+		if block {
+			g.finish(i, err)
+		} else {
+			g.record(i, err)
 		}
-	default:
-		return true
 	}
+	switch {
+	case g.pool != nil && g.pool.IsClosed():
+		refused(ErrPoolClosed)
+		return false
+	case task == nil:
+		refused(ErrNilTask)
+		return false
+	case g.ctx.Err() != nil:
+		if block {
+			g.skipTask(i)
+		}
+		return false
+	}
+	if g.sem != nil {
+		if block {
+			select {
+			case g.sem <- struct{}{}:
+			case <-g.ctx.Done():
+				g.skipTask(i)
+				return false
+			}
+		} else {
+			select {
+			case g.sem <- struct{}{}:
+			default:
+				return false
+			}
+		}
+	}
+	g.wg.Add(1)
+	var err error
+	if block {
+		err = g.pool.submit(g.ctx, g.wrap(i, task))
+	} else {
+		err = g.pool.trySubmit(g.wrap(i, task))
+	}
+	switch {
+	case err == nil:
+		return true
+	case !block && err != errNoWorker:
+		g.record(i, err) // the pool closed meanwhile
+	case block && g.ctx.Err() != nil:
+		g.skipTask(i)
+	case block:
+		g.finish(i, err)
+	}
+	// Record why before releasing the count, so that a Wait the release
+	// lets go on sees it.
+	g.release()
 	return false
 }
 
-// wrap returns what a worker runs for task: a plain closure, or a
+// wrap returns what a worker runs for task i: a plain closure, or a
 // groupTask that can come back for retries.
-func (g *Group) wrap(task func(ctx context.Context) error) func() {
+func (g *Group) wrap(i int, task func(ctx context.Context) error) func() {
 	if g.cfg.newBackOff == nil {
 		return func() {
 			if g.ctx.Err() != nil { // admitted, but the group ended before it started
-				g.skip()
-				g.finish(nil)
+				g.skipTask(i)
+				g.release()
 				return
 			}
-			if err, ok := g.call(task); ok {
-				g.finish(err)
+			if err, ok := g.call(i, task); ok {
+				g.end(i, err)
 			}
 		}
 	}
-	t := &groupTask{g: g, fn: task, retrier: retry.New(g.ctx, g.cfg.newBackOff)}
+	t := &groupTask{g: g, i: i, fn: task, retrier: retry.New(g.ctx, g.cfg.newBackOff)}
 	t.run = t.attempt
 	return t.run
 }
 
 // Wait blocks until every task given to Go or TryGo has returned, retries
-// included, then cancels the group's context and returns the first error:
-// a task's error, a *PanicError, ErrGoexit, a submit's refusal, or, if the
-// first thing to go wrong was a task skipped because the group's context
-// was done, the context's cause. If every task ran and succeeded it returns
-// nil, even if the parent context was cancelled afterwards.
+// included, then cancels the group's context and returns:
 //
-// Wait may be called again and returns the same result; a task given to Go
-// after Wait returned is skipped and reported like any other skipped task.
+//   - by default, the first error: a task's error, a *PanicError,
+//     ErrGoexit, a submit's refusal, or, if the first thing to go wrong was
+//     a task skipped because the group's context was done, the context's
+//     cause;
+//   - with WithCollectErrors, every task's error joined with errors.Join in
+//     the order the tasks were given to Go (one error alone is returned as
+//     it is), followed by the cause of the skips, once, if tasks were
+//     skipped.
+//
+// If every task ran and succeeded it returns nil, even if the parent
+// context was cancelled afterwards.
+//
+// Wait may be called again; it returns the same error unless tasks were
+// given to Go in between. Such a task is skipped, since Wait cancelled the
+// group's context, and the next Wait reports it (context.Canceled).
 func (g *Group) Wait() error {
 	g.wg.Wait()
 	g.cancel(nil) // no effect if a failure cancelled it already
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.err
+	if !g.cfg.collect {
+		return g.err
+	}
+	slices.SortStableFunc(g.errs, func(a, b taskError) int { return a.i - b.i })
+	errs := make([]error, 0, len(g.errs)+1)
+	for _, e := range g.errs {
+		errs = append(errs, e.err)
+	}
+	if g.skipCause != nil {
+		errs = append(errs, g.skipCause)
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }
 
-// fail records err if it is the group's first error, then cancels the
-// group's context with it as the cause: recorded first, so that a sibling
-// that sees the cancellation and returns ctx.Err() never wins.
-func (g *Group) fail(err error) {
+// record keeps err, the error of task i, for Wait. Without
+// WithCollectErrors, only the group's first error is kept, and it cancels
+// the group's context with it as the cause: recorded first, so that a
+// sibling that sees the cancellation and returns ctx.Err() never wins.
+func (g *Group) record(i int, err error) {
 	g.mu.Lock()
+	if g.cfg.collect {
+		g.errs = append(g.errs, taskError{i, err})
+		g.mu.Unlock()
+		return
+	}
 	first := g.err == nil
 	if first {
 		g.err = err
@@ -301,28 +444,77 @@ func (g *Group) fail(err error) {
 	}
 }
 
-// skip reports a task that will never run because the group's context is
-// done: unless an error came first, the group fails with the context's cause.
-func (g *Group) skip() { g.fail(context.Cause(g.ctx)) }
-
-// finish ends an admitted task: records its error, frees its limit slot and
-// lets Wait go on.
-func (g *Group) finish(err error) {
-	if err != nil {
-		g.fail(err)
+// recordSkip keeps, for Wait, that a task was skipped because the group's
+// context is done, and returns the context's cause, the skip's error.
+func (g *Group) recordSkip() error {
+	cause := context.Cause(g.ctx)
+	g.mu.Lock()
+	if g.cfg.collect {
+		if g.skipCause == nil {
+			g.skipCause = cause
+		}
+	} else if g.err == nil {
+		g.err = cause // the context is done already: nothing to cancel
 	}
+	g.mu.Unlock()
+	return cause
+}
+
+// finish gives task i its outcome, err (nil on success): recorded for Wait
+// and told to report.
+func (g *Group) finish(i int, err error) {
+	if err != nil {
+		g.record(i, err)
+	}
+	if g.report != nil {
+		g.report(i, err)
+	}
+}
+
+// skipTask gives task i, which will never run, the skip's outcome.
+func (g *Group) skipTask(i int) {
+	cause := g.recordSkip()
+	if g.report != nil {
+		g.report(i, cause)
+	}
+}
+
+// release frees an admitted task's limit slot and lets Wait go on. It comes
+// after the task's outcome, so Wait sees it.
+func (g *Group) release() {
 	if g.sem != nil {
 		<-g.sem
 	}
 	g.wg.Done()
 }
 
-// call runs task with the group's context on the current worker. It returns
-// the task's error and ok = true, a *PanicError and ok = true if the task
-// panicked (the worker goes on), or, if the task called runtime.Goexit,
-// nothing: it finishes the task itself, with ErrGoexit, as the goroutine
+// end finishes admitted task i with err and releases it.
+func (g *Group) end(i int, err error) {
+	g.finish(i, err)
+	g.release()
+}
+
+// call runs one attempt of task i on the current worker, with the group's
+// context, or with a context that ends after WithTaskTimeout's d. It
+// returns the task's error and ok = true, a *PanicError and ok = true if
+// the task panicked (the worker goes on), or, if the task called
+// runtime.Goexit, nothing: task i is ended with ErrGoexit as the goroutine
 // unwinds.
-func (g *Group) call(task func(ctx context.Context) error) (err error, ok bool) {
+func (g *Group) call(i int, task func(ctx context.Context) error) (err error, ok bool) {
+	ctx := g.ctx
+	if d := g.cfg.taskTimeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	return protect(func() error { return task(ctx) }, func() { g.end(i, ErrGoexit) })
+}
+
+// protect calls fn and returns its error and true. If fn panics, it
+// recovers and returns a *PanicError with the value and the stack, and
+// true. If fn calls runtime.Goexit, it calls goexit as the goroutine
+// unwinds, and the caller, which is unwinding too, gets nothing back.
+func protect(fn func() error, goexit func()) (err error, ok bool) {
 	returned := false
 	defer func() {
 		if returned {
@@ -332,9 +524,9 @@ func (g *Group) call(task func(ctx context.Context) error) (err error, ok bool) 
 			err, ok = &PanicError{Value: v, Stack: debug.Stack()}, true
 			return
 		}
-		g.finish(ErrGoexit) // the goroutine is exiting; the pool replaces its worker
+		goexit()
 	}()
-	err = task(g.ctx)
+	err = fn()
 	returned = true
 	return err, true
 }

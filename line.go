@@ -17,7 +17,8 @@ import (
 // core's lock, and looks at the sub-pools once more after joining (see
 // multiPool.acquire), so no worker goes idle while it waits.
 type waitLine[T any] struct {
-	n          atomic.Int32 // waiters in line; written under mu
+	n          atomic.Int32 // waiters in line, callers and posted tasks; written under mu
+	callers    atomic.Int32 // the blocked callers among them (Waiting); written under mu
 	maxWaiters int          // callers that may wait at once; 0: no limit (MaxBlockingTasks)
 
 	mu         sync.Mutex // guards the list and every waiter's queued, prev and next
@@ -35,18 +36,23 @@ type waiter[T any] struct {
 	ch         chan *worker[T] // a blocked caller's; nil for a posted task
 	arg        T               // a posted task, for its worker
 	refuse     func(error)     // a posted task's: called, outside the locks, if the pool closes first
-	tally      *atomic.Int32   // counts the waiter while it is in line, if not nil (MultiPool.WaitingByIndex)
+	tally      *atomic.Int32   // counts a caller while it is in line, if not nil (MultiPool.WaitingByIndex)
 	prev, next *waiter[T]
 	queued     bool // in the line
 }
 
-// len returns the number of waiters. It may be called without mu.
+// len returns the number of waiters, callers and posted tasks. It may be
+// called without mu.
 func (l *waitLine[T]) len() int { return int(l.n.Load()) }
 
-// full reports whether a caller may not join the line (MaxBlockingTasks).
-// mu must be held.
+// waiting returns the number of blocked callers in line: Waiting, which
+// does not count posted tasks. It may be called without mu.
+func (l *waitLine[T]) waiting() int { return int(l.callers.Load()) }
+
+// full reports whether a caller may not join the line (MaxBlockingTasks
+// bounds callers, not posted tasks). mu must be held.
 func (l *waitLine[T]) fullLocked() bool {
-	return l.maxWaiters > 0 && l.len() >= l.maxWaiters
+	return l.maxWaiters > 0 && l.waiting() >= l.maxWaiters
 }
 
 func (l *waitLine[T]) pushBackLocked(wt *waiter[T]) {
@@ -57,9 +63,18 @@ func (l *waitLine[T]) pushBackLocked(wt *waiter[T]) {
 		l.head = wt
 	}
 	l.tail = wt
-	l.n.Add(1)
+	l.count(wt, 1)
+}
+
+// count adds d to the counters wt belongs to.
+func (l *waitLine[T]) count(wt *waiter[T], d int32) {
+	l.n.Add(d)
+	if wt.ch == nil {
+		return // a posted task
+	}
+	l.callers.Add(d)
 	if wt.tally != nil {
-		wt.tally.Add(1)
+		wt.tally.Add(d)
 	}
 }
 
@@ -75,10 +90,7 @@ func (l *waitLine[T]) removeLocked(wt *waiter[T]) {
 		l.tail = wt.prev
 	}
 	wt.prev, wt.next, wt.queued = nil, nil, false
-	l.n.Add(-1)
-	if wt.tally != nil {
-		wt.tally.Add(-1)
-	}
+	l.count(wt, -1)
 }
 
 // pop takes the oldest waiter off the line, or returns nil. The caller must

@@ -181,7 +181,7 @@ func (mp *multiPool[T]) post(arg T, refuse func(error)) (withdraw func() bool, e
 	if err != errNoWorker {
 		return nil, err
 	}
-	wt := &waiter[T]{arg: arg, refuse: refuse, tally: &mp.waitingBy[first]}
+	wt := &waiter[T]{arg: arg, refuse: refuse}
 	mp.line.join(wt)
 	withdraw = func() bool { return mp.line.leave(wt) }
 	// Look once more, as acquire does.
@@ -202,6 +202,14 @@ func (mp *multiPool[T]) post(arg T, refuse func(error)) (withdraw func() bool, e
 		return nil, err
 	}
 }
+
+// park is core.park on sub-pool 0, which holds the multi-pool's sleeping
+// Group retries: every sub-pool is released together, and Reboot opens
+// none before every one's previous run has ended.
+func (mp *multiPool[T]) park(t *groupTask) (*epoch, bool) { return mp.pools[0].park(t) }
+
+// unpark is core.unpark on sub-pool 0.
+func (mp *multiPool[T]) unpark(t *groupTask) bool { return mp.pools[0].unpark(t) }
 
 func (mp *multiPool[T]) validIndex(idx int) bool { return idx >= 0 && idx < len(mp.pools) }
 
@@ -235,14 +243,13 @@ func (mp *multiPool[T]) FreeByIndex(idx int) (int, error) {
 	return mp.pools[idx].Free(), nil
 }
 
-// Waiting returns the number of callers (and Group retries) waiting for a
-// worker of any sub-pool.
-func (mp *multiPool[T]) Waiting() int { return mp.line.len() }
+// Waiting returns the number of callers blocked in a submit, waiting for a
+// worker of any sub-pool (Group retries in line are not counted).
+func (mp *multiPool[T]) Waiting() int { return mp.line.waiting() }
 
-// WaitingByIndex returns how many of the waiting callers (and Group
-// retries) the strategy picked sub-pool idx for; each takes the first worker
-// any sub-pool frees. It returns -1 and ErrInvalidPoolIndex for an index out
-// of range.
+// WaitingByIndex returns how many of the waiting callers the strategy
+// picked sub-pool idx for; each takes the first worker any sub-pool frees.
+// It returns -1 and ErrInvalidPoolIndex for an index out of range.
 func (mp *multiPool[T]) WaitingByIndex(idx int) (int, error) {
 	if !mp.validIndex(idx) {
 		return -1, ErrInvalidPoolIndex
@@ -339,12 +346,20 @@ func (mp *multiPool[T]) release(ctx context.Context, late error) error {
 	return errors.Join(errs...)
 }
 
-// Reboot reopens a released multi-pool, rebooting every sub-pool (each
-// first waits for its previous workers to exit, as Pool.Reboot does). It
-// does nothing on an open multi-pool.
+// Reboot reopens a released multi-pool. It first waits, without a time
+// limit, for every goroutine of every sub-pool's previous run to exit, as
+// Pool.Reboot does, and only then reopens the sub-pools, so no task of the
+// previous run (a Group task about to retry, say) meets an open sub-pool.
+// It does nothing on an open multi-pool.
 func (mp *multiPool[T]) Reboot() {
 	if !mp.IsClosed() {
 		return
+	}
+	for _, p := range mp.pools {
+		p.mu.Lock()
+		e := p.epoch
+		p.mu.Unlock()
+		<-e.done
 	}
 	for _, p := range mp.pools {
 		p.Reboot()
@@ -386,6 +401,11 @@ func NewMultiPool(size, sizePerPool int, lbs LoadBalancingStrategy, options ...O
 // Pool.Submit does; see MultiPool for which sub-pool.
 func (mp *MultiPool) Submit(task func()) error { return submitTask(&mp.multiPool, task) }
 
+// TrySubmit runs task on a worker of any sub-pool that has one free, or
+// room to start one, right now; it never waits. Errors as Pool.TrySubmit's:
+// ErrPoolOverload when every sub-pool is busy and at capacity.
+func (mp *MultiPool) TrySubmit(task func()) error { return trySubmitTask(&mp.multiPool, task) }
+
 // SubmitCtx runs task(ctx) on a worker of some sub-pool, with
 // Pool.SubmitCtx's semantics: the wait ends when ctx does.
 func (mp *MultiPool) SubmitCtx(ctx context.Context, task func(context.Context)) error {
@@ -419,6 +439,10 @@ func NewMultiPoolWithFunc(size, sizePerPool int, fn func(any), lbs LoadBalancing
 // PoolWithFunc.Invoke does.
 func (mp *MultiPoolWithFunc) Invoke(arg any) error { return invoke(&mp.multiPool, arg) }
 
+// TryInvoke runs the function with arg on a worker of any sub-pool that
+// has one free right now, as PoolWithFunc.TryInvoke does; it never waits.
+func (mp *MultiPoolWithFunc) TryInvoke(arg any) error { return tryInvoke(&mp.multiPool, arg) }
+
 // InvokeCtx is Invoke with the wait for a worker bounded by ctx, as in
 // PoolWithFunc.InvokeCtx.
 func (mp *MultiPoolWithFunc) InvokeCtx(ctx context.Context, arg any) error {
@@ -446,6 +470,13 @@ func NewMultiPoolWithFuncGeneric[T any](size, sizePerPool int, fn func(T), lbs L
 // Invoke runs the function with arg on a worker of some sub-pool, as
 // PoolWithFuncGeneric.Invoke does.
 func (mp *MultiPoolWithFuncGeneric[T]) Invoke(arg T) error { return invoke(&mp.multiPool, arg) }
+
+// TryInvoke runs the function with arg on a worker of any sub-pool that
+// has one free right now, as PoolWithFuncGeneric.TryInvoke does; it never
+// waits.
+func (mp *MultiPoolWithFuncGeneric[T]) TryInvoke(arg T) error {
+	return tryInvoke(&mp.multiPool, arg)
+}
 
 // InvokeCtx is Invoke with the wait for a worker bounded by ctx, as in
 // PoolWithFuncGeneric.InvokeCtx.

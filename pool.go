@@ -61,6 +61,15 @@ func callTask(task func()) { task() }
 // submits to its own full pool waits for a worker only it can free.
 func (p *Pool) Submit(task func()) error { return submitTask(&p.core, task) }
 
+// TrySubmit runs task on a pool worker if one is free, or can be started,
+// right now; it never waits. It returns nil once a worker has accepted
+// task, or else, without running task, ErrPoolOverload when every worker
+// is busy and the pool is at capacity, ErrPoolClosed after Release
+// (checked first), or ErrNilTask for a nil task. TrySubmit does not join
+// the line of waiting callers, whatever WithNonblocking and
+// WithMaxBlockingTasks say.
+func (p *Pool) TrySubmit(task func()) error { return trySubmitTask(&p.core, task) }
+
 // core is the one pool implementation behind Pool, PoolWithFunc and
 // PoolWithFuncGeneric: a submit hands a worker a T, and the worker calls
 // run with it. Pool's T is the task itself; a func pool's T is the argument
@@ -75,11 +84,12 @@ type core[T any] struct {
 	running  atomic.Int32 // worker goroutines alive, busy or idle (ants' meaning). Written under mu.
 	state    atomic.Int32 // OPENED or CLOSED. Written under mu.
 
-	mu      sync.Mutex   // guards the fields below; taken before line.mu
-	idle    idleQueue[T] // idle workers, oldest first
-	epoch   *epoch       // the current run; replaced by Reboot
-	now     time.Time    // coarse clock for idle stamps: the purger's latest tick
-	purging bool         // a purge goroutine of this epoch is running
+	mu       sync.Mutex              // guards the fields below; taken after a groupTask's mu, before line.mu
+	idle     idleQueue[T]            // idle workers, oldest first
+	epoch    *epoch                  // the current run; replaced by Reboot
+	now      time.Time               // coarse clock for idle stamps: the purger's latest tick
+	purging  bool                    // a purge goroutine of this epoch is running
+	sleeping map[*groupTask]struct{} // Group retries waiting out a delay in this epoch; Release ends them
 
 	line *waitLine[T] // callers and posted tasks waiting for a worker; shared by a MultiPool's sub-pools
 	run  func(T)      // what a worker does with what it is handed; set once by init
@@ -158,8 +168,10 @@ func (p *core[T]) Free() int {
 // Cap returns the pool's capacity, or -1 if it has no limit.
 func (p *core[T]) Cap() int { return int(p.capacity.Load()) }
 
-// Waiting returns the number of callers blocked waiting for a worker.
-func (p *core[T]) Waiting() int { return p.line.len() }
+// Waiting returns the number of callers blocked in a submit, waiting for a
+// worker. Group retries waiting for a worker are not callers and are not
+// counted.
+func (p *core[T]) Waiting() int { return p.line.waiting() }
 
 // IsClosed reports whether the pool has been released (and not rebooted).
 func (p *core[T]) IsClosed() bool { return p.state.Load() == CLOSED }
@@ -186,8 +198,9 @@ func (p *core[T]) Tune(size int) {
 
 // Release closes the pool. In order, it
 //   - makes every later submit return ErrPoolClosed;
-//   - wakes every caller waiting for a worker with ErrPoolClosed (and
-//     refuses the Group retries waiting in line with it);
+//   - wakes every caller waiting for a worker with ErrPoolClosed;
+//   - ends with ErrPoolClosed every Group retry waiting for a worker or
+//     for its delay (its timer is stopped, and it never runs again);
 //   - stops the idle workers and the purge goroutine;
 //   - lets running tasks finish: their workers exit afterwards.
 //
@@ -208,11 +221,16 @@ func (p *core[T]) close() *epoch {
 		close(w.ch)
 	}
 	refused := p.line.closeAll()
+	sleeping := p.sleeping
+	p.sleeping = nil
 	e := p.epoch
 	close(e.stop)
 	p.mu.Unlock()
 	for _, wt := range refused {
 		wt.refuse(ErrPoolClosed)
+	}
+	for t := range sleeping {
+		t.closed()
 	}
 	e.exit() // drop the open pool's reference
 	return e
@@ -348,6 +366,36 @@ func (p *core[T]) purge(e *epoch) {
 			p.mu.Unlock()
 		}
 	}
+}
+
+// park puts t, a Group retry about to wait out its delay, on the list
+// Release ends, and counts its two callbacks (the timer's and the group
+// context's) in the current epoch, so ReleaseContext and Reboot wait for
+// them. It returns that epoch, or false on a closed pool, where no attempt
+// may follow.
+func (p *core[T]) park(t *groupTask) (*epoch, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state.Load() == CLOSED {
+		return nil, false
+	}
+	if p.sleeping == nil {
+		p.sleeping = make(map[*groupTask]struct{})
+	}
+	p.sleeping[t] = struct{}{}
+	p.epoch.enter()
+	p.epoch.enter()
+	return p.epoch, true
+}
+
+// unpark takes t off the list of sleeping retries, and reports whether it
+// was still there (false once Release took it).
+func (p *core[T]) unpark(t *groupTask) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.sleeping[t]
+	delete(p.sleeping, t)
+	return ok
 }
 
 // submit hands arg to a worker, waiting as acquire does.

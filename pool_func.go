@@ -33,6 +33,13 @@ func NewPoolWithFunc(size int, pf func(any), options ...Option) (*PoolWithFunc, 
 // or ErrPoolOverload, and the function does not run.
 func (p *PoolWithFunc) Invoke(arg any) error { return invoke(&p.core, arg) }
 
+// TryInvoke runs the pool's function with arg on a worker if one is free,
+// or can be started, right now; it never waits. It returns nil once a
+// worker has accepted arg, or else, and the function does not run,
+// ErrPoolOverload when the pool is busy and at capacity, or ErrPoolClosed
+// after Release. A nil arg is passed on as nil, as with Invoke.
+func (p *PoolWithFunc) TryInvoke(arg any) error { return tryInvoke(&p.core, arg) }
+
 // InvokeCtx is Invoke with the wait for a worker bounded by ctx, as in
 // Pool.SubmitCtx. ctx bounds admission only: the function does not see it.
 // It returns ctx.Err() if ctx is done before a worker accepts arg (already
@@ -69,6 +76,13 @@ func NewPoolWithFuncGeneric[T any](size int, pf func(T), options ...Option) (*Po
 // Pool.Submit does. It returns nil once a worker has accepted arg, or else
 // ErrPoolClosed or ErrPoolOverload, and the function does not run.
 func (p *PoolWithFuncGeneric[T]) Invoke(arg T) error { return invoke(&p.core, arg) }
+
+// TryInvoke runs the pool's function with arg on a worker if one is free,
+// or can be started, right now; it never waits. It returns nil once a
+// worker has accepted arg, or else, and the function does not run,
+// ErrPoolOverload when the pool is busy and at capacity, or ErrPoolClosed
+// after Release. Like Invoke, it does not allocate.
+func (p *PoolWithFuncGeneric[T]) TryInvoke(arg T) error { return tryInvoke(&p.core, arg) }
 
 // InvokeCtx is Invoke with the wait for a worker bounded by ctx, as in
 // Pool.SubmitCtx. ctx bounds admission only: the function does not see it.
