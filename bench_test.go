@@ -114,6 +114,22 @@ func BenchmarkGroupGo(b *testing.B) {
 	_ = g.Wait()
 }
 
+// ResultGroup.Go on the same terms as BenchmarkGroupGo: the value costs
+// one allocation per task more (the closure that stores it) and a slot in
+// the results slice.
+func BenchmarkResultGroupGo(b *testing.B) {
+	n := runtime.GOMAXPROCS(0)
+	p, _ := ants.NewPool(n)
+	defer p.Release()
+	rg := ants.NewResultGroup[int](context.Background(), p, ants.WithLimit(n))
+	task := func(context.Context) (int, error) { return 1, nil }
+	b.ReportAllocs()
+	for b.Loop() {
+		rg.Go(task)
+	}
+	_, _ = rg.Wait()
+}
+
 func BenchmarkErrgroupGo(b *testing.B) {
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))

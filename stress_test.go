@@ -68,6 +68,7 @@ type stressTarget struct {
 	inUse  gauge
 	submit func(r *rand.Rand, task *stressTask) error // a random entry point
 	group  func(ctx context.Context, opts ...ants.GroupOption) *ants.Group
+	runner ants.Runner // for ResultGroups; nil for the func pools
 	tune   func(int)
 	pool   interface {
 		Release()
@@ -111,11 +112,15 @@ func newStressTargets(t *testing.T) []*stressTarget {
 	var targets []*stressTarget
 	closure := func(name string, p interface {
 		Submit(func()) error
+		TrySubmit(func()) error
 		SubmitCtx(context.Context, func(context.Context)) error
 	}, bound int32) *stressTarget {
 		st := &stressTarget{name: name, bound: bound}
 		st.submit = func(r *rand.Rand, task *stressTask) error {
-			if r.IntN(2) == 0 {
+			switch r.IntN(8) { // TrySubmit seldom: it fails fast and would swamp the mix
+			case 0:
+				return p.TrySubmit(func() { st.run(task) })
+			case 1, 2, 3, 4:
 				return p.Submit(func() { st.run(task) })
 			}
 			ctx, cancel := randomCtx(r)
@@ -139,7 +144,7 @@ func newStressTargets(t *testing.T) []*stressTarget {
 			t.Fatal(err)
 		}
 		st := closure(c.name, p, stressMaxCap)
-		st.group, st.tune, st.pool = p.Group, p.Tune, p
+		st.group, st.runner, st.tune, st.pool = p.Group, p, p.Tune, p
 		targets = append(targets, st)
 	}
 	for _, c := range []struct {
@@ -155,7 +160,7 @@ func newStressTargets(t *testing.T) []*stressTarget {
 			t.Fatal(err)
 		}
 		st := closure(c.name, mp, 2*stressMaxCap)
-		st.group, st.tune, st.pool = mp.Group, mp.Tune, mp
+		st.group, st.runner, st.tune, st.pool = mp.Group, mp, mp.Tune, mp
 		targets = append(targets, st)
 	}
 	for _, c := range []struct {
@@ -171,7 +176,10 @@ func newStressTargets(t *testing.T) []*stressTarget {
 			t.Fatal(err)
 		}
 		st.submit = func(r *rand.Rand, task *stressTask) error {
-			if r.IntN(2) == 0 {
+			switch r.IntN(8) {
+			case 0:
+				return p.TryInvoke(task)
+			case 1, 2, 3, 4:
 				return p.Invoke(task)
 			}
 			ctx, cancel := randomCtx(r)
@@ -197,18 +205,36 @@ func stressGroup(t *testing.T, st *stressTarget, r *rand.Rand) (tasks int) {
 			return backoff.WithMaxRetries(backoff.NewConstantBackOff(delay), 2)
 		}))
 	}
+	if r.IntN(3) == 0 {
+		opts = append(opts, ants.WithCollectErrors())
+	}
+	if r.IntN(4) == 0 {
+		opts = append(opts, ants.WithTaskTimeout(time.Duration(1+r.IntN(100))*time.Microsecond))
+	}
 	parent, cancel := randomCtx(r)
 	defer cancel()
-	g := st.group(parent, opts...)
+	// Half the time a ResultGroup, whose task i returns i+1 when it succeeds.
+	var g *ants.Group
+	var rg *ants.ResultGroup[int]
+	var goTask func(i int, task func(context.Context) error)
+	if st.runner != nil && r.IntN(2) == 0 {
+		rg = ants.NewResultGroup[int](parent, st.runner, opts...)
+		goTask = func(i int, task func(context.Context) error) {
+			rg.Go(func(ctx context.Context) (int, error) { return i + 1, task(ctx) })
+		}
+	} else {
+		g = st.group(parent, opts...)
+		goTask = func(_ int, task func(context.Context) error) { g.Go(task) }
+	}
 	var waited atomic.Bool
 	fatal := false // a task that must fail the group was given to Go
 	n := 1 + r.IntN(12)
-	for range n {
+	for i := range n {
 		kind := r.IntN(10) // drawn here: r is not safe for the workers to share
 		pause := time.Duration(r.IntN(100)) * time.Microsecond
 		fatal = fatal || kind == 0 || kind == 1 || (kind == 3 && !retrying)
 		var attempts atomic.Int32
-		g.Go(func(ctx context.Context) error {
+		goTask(i, func(ctx context.Context) error {
 			if waited.Load() {
 				t.Errorf("%s: a group task ran after Wait returned", st.name)
 			}
@@ -233,7 +259,26 @@ func stressGroup(t *testing.T, st *stressTarget, r *rand.Rand) (tasks int) {
 			return nil
 		})
 	}
-	err := g.Wait()
+	var err error
+	if rg != nil {
+		var values []int
+		values, err = rg.Wait()
+		results := rg.Results()
+		if len(values) != n || len(results) != n {
+			t.Errorf("%s: ResultGroup.Wait gave %d values and %d results for %d tasks", st.name, len(values), len(results), n)
+		}
+		for i, res := range results {
+			want := i + 1
+			if res.Err != nil {
+				want = 0
+			}
+			if res.Value != want || (i < len(values) && values[i] != want) {
+				t.Errorf("%s: result %d = %d, %v (value %d); want %d", st.name, i, res.Value, res.Err, values[i], want)
+			}
+		}
+	} else {
+		err = g.Wait()
+	}
 	waited.Store(true)
 	var pe *ants.PanicError
 	switch {
