@@ -29,7 +29,8 @@ func (ft *fuzzTask) run() {
 
 // fuzzPool is what FuzzPoolOperations drives, for every pool kind.
 type fuzzPool struct {
-	submit func(ctx context.Context, ft *fuzzTask) error
+	submit    func(ctx context.Context, ft *fuzzTask) error
+	trySubmit func(ft *fuzzTask) error // TrySubmit or TryInvoke
 	group  func(ctx context.Context, opts ...ants.GroupOption) *ants.Group
 	pool   interface {
 		Tune(int)
@@ -77,6 +78,7 @@ func newFuzzPool(opts, size byte) (fp *fuzzPool, n, pools int, err error) {
 		fp.submit = func(ctx context.Context, ft *fuzzTask) error {
 			return p.SubmitCtx(ctx, func(context.Context) { ft.run() })
 		}
+		fp.trySubmit = func(ft *fuzzTask) error { return p.TrySubmit(ft.run) }
 		fp.nilSubmit = func() error { return p.Submit(nil) }
 		fp.group, fp.pool = p.Group, p
 	case 1:
@@ -85,6 +87,7 @@ func newFuzzPool(opts, size byte) (fp *fuzzPool, n, pools int, err error) {
 			return nil, n, pools, err
 		}
 		fp.submit = p.InvokeCtx
+		fp.trySubmit = p.TryInvoke
 		fp.nilSubmit = func() error { return p.InvokeCtx(nil, nil) } //nolint:staticcheck
 		fp.pool = p
 	default:
@@ -95,6 +98,7 @@ func newFuzzPool(opts, size byte) (fp *fuzzPool, n, pools int, err error) {
 		fp.submit = func(ctx context.Context, ft *fuzzTask) error {
 			return mp.SubmitCtx(ctx, func(context.Context) { ft.run() })
 		}
+		fp.trySubmit = func(ft *fuzzTask) error { return mp.TrySubmit(ft.run) }
 		fp.nilSubmit = func() error { return mp.Submit(nil) }
 		fp.group, fp.pool = mp.Group, mp
 		pools = 2
@@ -116,6 +120,8 @@ func FuzzPoolOperations(f *testing.F) {
 	f.Add(byte(0x1e), byte(1), []byte{1, 0, 0, 0, 9, 2, 5, 3, 6})
 	f.Add(byte(0x84), byte(0x80), []byte{0})
 	f.Add(byte(0x06), byte(0x81), []byte{0, 1})
+	f.Add(byte(0), byte(1), []byte{0x81, 0x80, 0x81, 2, 0x89, 5, 0x80, 6, 0x80})
+	f.Add(byte(1), byte(0), []byte{0x81, 0x81, 0x80, 2, 0x80})
 	f.Fuzz(func(t *testing.T, opts, size byte, ops []byte) {
 		if len(ops) > 64 {
 			ops = ops[:64]
@@ -146,14 +152,19 @@ func FuzzPoolOperations(f *testing.F) {
 		}
 		for _, op := range ops {
 			switch op % 10 {
-			case 0, 1: // a quick task, or one held until the gate opens
+			case 0, 1: // a quick task, or one held until the gate opens; TrySubmit'ed if op's top bit is set
 				ft := &fuzzTask{inUse: &inUse}
 				if op%10 == 1 {
 					ft.gate = gate
 				}
-				ctx, cancel := timeout()
-				err := fp.submit(ctx, ft)
-				cancel()
+				var err error
+				if op&0x80 != 0 {
+					err = fp.trySubmit(ft)
+				} else {
+					ctx, cancel := timeout()
+					err = fp.submit(ctx, ft)
+					cancel()
+				}
 				ft.accepted = err == nil
 				tasks = append(tasks, ft)
 				if err != nil && !errors.Is(err, ants.ErrPoolClosed) && !errors.Is(err, ants.ErrPoolOverload) &&
@@ -197,7 +208,11 @@ func FuzzPoolOperations(f *testing.F) {
 					continue
 				}
 				ctx, cancel := timeout()
-				g := fp.group(ctx, ants.WithLimit(int(op>>4)%3))
+				gopts := []ants.GroupOption{ants.WithLimit(int(op>>4) % 3)}
+				if op&0x80 != 0 {
+					gopts = append(gopts, ants.WithCollectErrors())
+				}
+				g := fp.group(ctx, gopts...)
 				for i := range 3 {
 					g.Go(func(ctx context.Context) error {
 						if i == 1 {
