@@ -31,8 +31,8 @@ func (ft *fuzzTask) run() {
 type fuzzPool struct {
 	submit    func(ctx context.Context, ft *fuzzTask) error
 	trySubmit func(ft *fuzzTask) error // TrySubmit or TryInvoke
-	group  func(ctx context.Context, opts ...ants.GroupOption) *ants.Group
-	pool   interface {
+	group     func(ctx context.Context, opts ...ants.GroupOption) *ants.Group
+	pool      interface {
 		Tune(int)
 		Release()
 		Reboot()
