@@ -109,9 +109,11 @@ func goUnlessDone(g *Group, task func(context.Context) error) bool {
 // at once. (A runner of huge capacity, such as the default pool, gives a
 // huge window: set WithLimit.)
 //
-// Without WithCollectErrors, the first pair with an error is yielded and
-// the iteration stops; the items behind it are skipped. With it, every
-// item's pair is yielded. If ctx ends (or the group's context), MapSeq
+// Without WithCollectErrors, the iteration stops at the first pair with an
+// error, and that pair carries the group's first error, the one Group.Wait
+// would return (an item before the one that failed may have failed only
+// because the failure cancelled it); the items behind it are skipped. With
+// WithCollectErrors, every item's pair is yielded with its own error. If ctx ends (or the group's context), MapSeq
 // stops pulling and skips the items that have not started; their pairs
 // carry the context's cause, and if no pair after the cancellation does, a
 // last pair (zero value, cause) does, so the consumer can tell "cancelled"
@@ -319,6 +321,16 @@ func (s *stream[T, R]) emit() bool {
 	s.head++
 	s.mu.Unlock()
 
+	if err != nil && !s.g.cfg.collect {
+		// The pair that ends the loop carries the group's first error, the
+		// one Wait would return: this item may only have failed because
+		// that error cancelled it (context.Canceled, or the skip cause).
+		s.g.mu.Lock()
+		if s.g.err != nil {
+			err = s.g.err
+		}
+		s.g.mu.Unlock()
+	}
 	s.lastErr = err
 	more := s.yield(v, err)
 	s.yielded++

@@ -19,8 +19,9 @@ type Result[T any] struct {
 // It is built on Group and has its semantics and options: WithLimit,
 // WithRetry, WithCollectErrors (run every task, whatever the others do) and
 // WithTaskTimeout. Every Go, and every TryGo that returns true, takes the
-// next index, starting at 0. A ResultGroup costs one allocation per task
-// more than a Group, for the closure that stores the task's value.
+// next index, starting at 0. A ResultGroup's Go costs one allocation more
+// than Group.Go, for the closure that stores the task's value, plus the
+// results slice, which grows by doubling.
 //
 // Create one with NewResultGroup; it must not be copied. Go, TryGo, Wait
 // and Results are safe for concurrent use.
