@@ -356,10 +356,9 @@ func (mp *multiPool[T]) Reboot() {
 		return
 	}
 	for _, p := range mp.pools {
-		p.mu.Lock()
-		e := p.epoch
-		p.mu.Unlock()
-		<-e.done
+		if done := p.closedRunDone(); done != nil {
+			<-done
+		}
 	}
 	for _, p := range mp.pools {
 		p.Reboot()

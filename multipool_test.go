@@ -375,3 +375,30 @@ func TestMultiPoolGroup(t *testing.T) {
 		}
 	})
 }
+
+// Reboot waits for every sub-pool's previous run before it opens any; a
+// second Reboot racing with it must not wait on the new, open runs.
+func TestMultiPoolConcurrentRebootsReturn(t *testing.T) {
+	mp, _ := ants.NewMultiPool(3, 1, ants.RoundRobin)
+	for range rounds(500, 100) {
+		if err := mp.Submit(func() {}); err != nil {
+			t.Fatal(err)
+		}
+		mp.Release()
+		done := make(chan struct{})
+		for range 8 {
+			go func() { mp.Reboot(); done <- struct{}{} }()
+		}
+		for range 8 {
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("a concurrent Reboot did not return")
+			}
+		}
+		if mp.IsClosed() {
+			t.Fatal("closed after Reboot")
+		}
+	}
+	mustRelease(t, mp)
+}

@@ -261,6 +261,17 @@ func (p *core[T]) Reboot() {
 	}
 }
 
+// closedRunDone returns, on a released pool, a channel closed once every
+// goroutine of its last run has exited; nil on an open pool.
+func (p *core[T]) closedRunDone() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state.Load() != CLOSED {
+		return nil
+	}
+	return p.epoch.done
+}
+
 // hasRoomLocked reports whether another worker may start.
 func (p *core[T]) hasRoomLocked() bool {
 	c := p.capacity.Load()
