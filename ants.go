@@ -11,6 +11,13 @@
 //     all waiting callers of a pool are served first-come first-served.
 //   - ReleaseContext returns only when every task has returned and every
 //     goroutine the pool started has exited.
+//   - Pool.Group runs an errgroup-style Group on the pool's own workers,
+//     with retries (WithRetry) that hold no worker while they wait.
+//   - Fan-out returns values and every error: ResultGroup, Map, ForEach and
+//     MapSeq (streaming over an iter.Seq) keep results in input order, and
+//     WithCollectErrors runs every task and joins every error; SubmitValue
+//     returns a Future for one task. They take any Runner: a Pool or a
+//     MultiPool.
 //   - Bad input (a nil task, a nil context, a bad option) returns an error
 //     instead of panicking, hanging or dropping the task.
 //

@@ -87,6 +87,25 @@ func ExampleResultGroup() {
 	// 2 GAMMA <nil>
 }
 
+// Runner is what the helpers take: a Pool and a MultiPool are both one, so
+// one function serves either.
+func ExampleRunner() {
+	lengths := func(r ants.Runner, words []string) []int {
+		n, _ := ants.Map(context.Background(), r, words,
+			func(_ context.Context, w string) (int, error) { return len(w), nil })
+		return n
+	}
+	pool, _ := ants.NewPool(2)
+	defer pool.Release()
+	multi, _ := ants.NewMultiPool(2, 1, ants.LeastTasks)
+	defer multi.Release()
+
+	words := []string{"ants", "pool", "runner"}
+	fmt.Println(lengths(pool, words), lengths(multi, words))
+	// Output:
+	// [4 4 6] [4 4 6]
+}
+
 // Map runs a function over a slice on the pool's workers and returns the
 // results in input order. It works on any Runner: a Pool or a MultiPool.
 func ExampleMap() {
