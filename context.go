@@ -10,7 +10,8 @@ import (
 // acquire returns a worker that waits for one task, which the caller must
 // send it. It takes an idle worker, or starts one while the pool has room,
 // or else waits in line until a worker comes back, ctx is done, or the pool
-// closes. A nil ctx waits without limit.
+// closes. A ctx whose Done is nil (context.Background) waits without
+// limit, with a plain receive.
 //
 // It returns ErrPoolClosed if the pool is or becomes closed, ErrPoolOverload
 // if it may not wait (Nonblocking, or MaxBlockingTasks callers already
@@ -128,7 +129,7 @@ func (p *core[T]) post(arg T, refuse func(error)) (withdraw func() bool, err err
 // every submit live once, in the functions below, whichever kind runs it.
 type submitter[T any] interface {
 	IsClosed() bool
-	submit(ctx context.Context, arg T) error // a nil ctx waits without limit
+	submit(ctx context.Context, arg T) error // a ctx whose Done is nil waits without limit
 	trySubmit(arg T) error                   // errNoWorker when no worker is free now
 }
 
@@ -152,7 +153,7 @@ func submitTask(p submitter[func()], task func()) error {
 	if task == nil {
 		return ErrNilTask
 	}
-	return p.submit(nil, task)
+	return p.submit(context.Background(), task) // its Done is nil: the wait takes the plain receive
 }
 
 // submitTaskCtx is SubmitCtx for the closure pools.
@@ -199,7 +200,7 @@ func invoke[T any](p submitter[T], arg T) error {
 	if p.IsClosed() {
 		return ErrPoolClosed
 	}
-	return p.submit(nil, arg)
+	return p.submit(context.Background(), arg)
 }
 
 // invokeCtx is InvokeCtx for the func pools.

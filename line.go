@@ -142,7 +142,8 @@ func (l *waitLine[T]) newCaller(tally *atomic.Int32) *waiter[T] {
 }
 
 // wait blocks the caller that wt stands for, already in line, until it is
-// served or ctx is done (a nil ctx waits without limit). It returns the
+// served or ctx is done (a nil ctx, or one whose Done is nil, waits without
+// limit). It returns the
 // worker, ErrPoolClosed if the pool closed first, or ctx.Err(); in the last
 // two cases it holds nothing. If a worker reaches wt just as ctx ends, the
 // worker is passed on, as if its task had just returned, not lost.

@@ -288,7 +288,7 @@ func (mp *multiPool[T]) IsClosed() bool { return mp.state.Load() == CLOSED }
 // Release closes the multi-pool without waiting: every sub-pool is
 // released as Pool.Release does, and every waiting caller gets
 // ErrPoolClosed. It does nothing on a released multi-pool.
-func (mp *multiPool[T]) Release() { _ = mp.ReleaseContext(nil) }
+func (mp *multiPool[T]) Release() { mp.close() }
 
 // ReleaseContext releases every sub-pool, as Release does, then waits until
 // every task has returned and every goroutine of every sub-pool has exited,
@@ -310,15 +310,25 @@ func (mp *multiPool[T]) ReleaseTimeout(timeout time.Duration) error {
 	return mp.release(ctx, ErrTimeout)
 }
 
-// release does ReleaseContext's work; late, if not nil, replaces ctx's
-// error in the sub-pools' errors.
-func (mp *multiPool[T]) release(ctx context.Context, late error) error {
+// close releases every sub-pool and returns their ended runs, or nil if
+// the multi-pool was released already.
+func (mp *multiPool[T]) close() []*epoch {
 	if !mp.state.CompareAndSwap(OPENED, CLOSED) {
-		return ErrPoolClosed
+		return nil
 	}
 	epochs := make([]*epoch, len(mp.pools))
 	for i, p := range mp.pools {
 		epochs[i] = p.close()
+	}
+	return epochs
+}
+
+// release does ReleaseContext's work; late, if not nil, replaces ctx's
+// error in the sub-pools' errors.
+func (mp *multiPool[T]) release(ctx context.Context, late error) error {
+	epochs := mp.close()
+	if epochs == nil {
+		return ErrPoolClosed
 	}
 	if ctx == nil {
 		return nil

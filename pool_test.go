@@ -423,15 +423,18 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("SubmitCtx(ctx, nil) = %v, want ErrNilTask", err)
 	}
 	//lint:ignore SA1012 a nil ctx is the bad input under test
-	if err := p.SubmitCtx(nil, func(context.Context) {}); !errors.Is(err, ants.ErrNilContext) { //nolint:staticcheck
+	//lint:ignore SA1012 a nil context is the bad input under test
+	if err := p.SubmitCtx(nil, func(context.Context) {}); !errors.Is(err, ants.ErrNilContext) {
 		t.Errorf("SubmitCtx(nil, task) = %v, want ErrNilContext", err)
 	}
 	f, _ := ants.NewPoolWithFunc(1, fn)
-	if err := f.InvokeCtx(nil, 1); !errors.Is(err, ants.ErrNilContext) { //nolint:staticcheck
+	//lint:ignore SA1012 a nil context is the bad input under test
+	if err := f.InvokeCtx(nil, 1); !errors.Is(err, ants.ErrNilContext) {
 		t.Errorf("InvokeCtx(nil, 1) = %v, want ErrNilContext", err)
 	}
 	g, _ := ants.NewPoolWithFuncGeneric(1, gfn)
-	if err := g.InvokeCtx(nil, 1); !errors.Is(err, ants.ErrNilContext) { //nolint:staticcheck
+	//lint:ignore SA1012 a nil context is the bad input under test
+	if err := g.InvokeCtx(nil, 1); !errors.Is(err, ants.ErrNilContext) {
 		t.Errorf("generic InvokeCtx(nil, 1) = %v, want ErrNilContext", err)
 	}
 	if p.Running()+f.Running()+g.Running() != 0 {
@@ -451,10 +454,11 @@ func TestReleasedPoolRefusesEverything(t *testing.T) {
 	mustRelease(t, g)
 	ctx := context.Background()
 	checks := map[string]error{
-		"Submit":              p.Submit(func() {}),
-		"Submit(nil)":         p.Submit(nil),
-		"SubmitCtx":           p.SubmitCtx(ctx, func(context.Context) {}),
-		"SubmitCtx(nil, nil)": p.SubmitCtx(nil, nil), //nolint:staticcheck
+		"Submit":      p.Submit(func() {}),
+		"Submit(nil)": p.Submit(nil),
+		"SubmitCtx":   p.SubmitCtx(ctx, func(context.Context) {}),
+		//lint:ignore SA1012 a nil context is the bad input under test
+		"SubmitCtx(nil, nil)": p.SubmitCtx(nil, nil),
 		"Invoke":              f.Invoke(1),
 		"InvokeCtx":           f.InvokeCtx(ctx, 1),
 		"generic Invoke":      g.Invoke(1),
@@ -569,7 +573,8 @@ func TestReleaseContext(t *testing.T) {
 		p, _ := ants.NewPool(1)
 		b := newBlocker()
 		b.fill(t, p.Submit, 1)
-		if err := p.ReleaseContext(nil); err != nil { //nolint:staticcheck
+		//lint:ignore SA1012 a nil context is the bad input under test
+		if err := p.ReleaseContext(nil); err != nil {
 			t.Fatalf("ReleaseContext(nil) = %v, want nil", err)
 		}
 		if !p.IsClosed() {

@@ -176,7 +176,8 @@ func TestFactoryCalledOncePerOperation(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	ran := false
 	op := func(context.Context) error { ran = true; return nil }
-	if err := retry.Do(nil, nil, op); !errors.Is(err, retry.ErrNilContext) { //nolint:staticcheck
+	//lint:ignore SA1012 a nil context is the bad input under test
+	if err := retry.Do(nil, nil, op); !errors.Is(err, retry.ErrNilContext) {
 		t.Errorf("Do(nil ctx) = %v, want ErrNilContext", err)
 	}
 	if err := retry.Do(context.Background(), nil, nil); !errors.Is(err, retry.ErrNilOperation) {
