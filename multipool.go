@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -350,11 +351,26 @@ func (mp *multiPool[T]) release(ctx context.Context, late error) error {
 			if err == nil {
 				err = ctx.Err()
 			}
-			errs = append(errs, fmt.Errorf("ants: pool %d: %w", i, err))
+			errs = append(errs, &subPoolError{i, err})
 		}
 	}
 	return errors.Join(errs...)
 }
+
+// subPoolError is the error of sub-pool i of a multi-pool that did not
+// finish releasing in time: "ants: pool i: " and err's message, with err's
+// own "ants: " prefix dropped, so the message has one prefix. It unwraps to
+// err (ErrTimeout, or the context's error).
+type subPoolError struct {
+	i   int
+	err error
+}
+
+func (e *subPoolError) Error() string {
+	return fmt.Sprintf("ants: pool %d: %s", e.i, strings.TrimPrefix(e.err.Error(), "ants: "))
+}
+
+func (e *subPoolError) Unwrap() error { return e.err }
 
 // Reboot reopens a released multi-pool. It first waits, without a time
 // limit, for every goroutine of every sub-pool's previous run to exit, as

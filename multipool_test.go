@@ -3,7 +3,6 @@ package ants_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -288,14 +287,14 @@ func TestMultiPoolReleaseWithOneSubPoolLate(t *testing.T) {
 		if !errors.Is(err, ants.ErrTimeout) {
 			t.Errorf("ReleaseTimeout = %v, want ErrTimeout", err)
 		}
-		if err == nil || !strings.Contains(err.Error(), "pool 0") || strings.Contains(err.Error(), "pool 1") {
-			t.Errorf("ReleaseTimeout = %q, want only sub-pool 0 named", err)
+		if err == nil || err.Error() != "ants: pool 0: operation timed out" {
+			t.Errorf("ReleaseTimeout = %q, want only sub-pool 0 named, under one prefix", err)
 		}
 		mp2 := newPool()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		if err := mp2.ReleaseContext(ctx); !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("ReleaseContext = %v, want DeadlineExceeded", err)
+		if err := mp2.ReleaseContext(ctx); !errors.Is(err, context.DeadlineExceeded) || err.Error() != "ants: pool 0: context deadline exceeded" {
+			t.Errorf("ReleaseContext = %q, want DeadlineExceeded for sub-pool 0", err)
 		}
 		if err := mp2.ReleaseContext(context.Background()); !errors.Is(err, ants.ErrPoolClosed) {
 			t.Errorf("second ReleaseContext = %v, want ErrPoolClosed", err)
