@@ -34,6 +34,7 @@ func (p *core[T]) acquire(ctx context.Context) (*worker[T], error) {
 		p.line.cache.Put(wt)
 		return nil, ErrPoolOverload
 	}
+	wt.since = p.clock()
 	p.line.pushBackLocked(wt)
 	p.line.mu.Unlock()
 	p.mu.Unlock()
@@ -91,9 +92,9 @@ func (p *core[T]) tryAcquire() (*worker[T], error) {
 func (p *core[T]) trySubmit(arg T) error {
 	w, err := p.tryAcquire()
 	if err != nil {
-		return err
+		return p.tally(err)
 	}
-	w.ch <- arg
+	w.give(arg)
 	return nil
 }
 
@@ -117,10 +118,10 @@ func (p *core[T]) post(arg T, refuse func(error)) (withdraw func() bool, err err
 		return nil, err
 	}
 	if w != nil {
-		w.ch <- arg
+		w.give(arg)
 		return func() bool { return false }, nil
 	}
-	wt := &waiter[T]{arg: arg, refuse: refuse}
+	wt := &waiter[T]{arg: arg, refuse: refuse, since: p.clock()}
 	p.line.join(wt)
 	return func() bool { return p.line.leave(wt) }, nil
 }
@@ -131,24 +132,25 @@ type submitter[T any] interface {
 	IsClosed() bool
 	submit(ctx context.Context, arg T) error // a ctx whose Done is nil waits without limit
 	trySubmit(arg T) error                   // errNoWorker when no worker is free now
+	tally(err error) error                   // counts a refusal in Stats (see core.tally)
 }
 
 // checkCtx returns the error a Ctx submit reports before it looks for a
 // worker: ErrPoolClosed (checked first), ErrNilContext, or ctx.Err().
 func checkCtx[T any](p submitter[T], ctx context.Context) error {
 	if p.IsClosed() {
-		return ErrPoolClosed
+		return p.tally(ErrPoolClosed)
 	}
 	if ctx == nil {
 		return ErrNilContext
 	}
-	return ctx.Err()
+	return p.tally(ctx.Err())
 }
 
 // submitTask is Submit for the closure pools.
 func submitTask(p submitter[func()], task func()) error {
 	if p.IsClosed() {
-		return ErrPoolClosed
+		return p.tally(ErrPoolClosed)
 	}
 	if task == nil {
 		return ErrNilTask
@@ -170,7 +172,7 @@ func submitTaskCtx(p submitter[func()], ctx context.Context, task func(context.C
 // trySubmitTask is TrySubmit for the closure pools.
 func trySubmitTask(p submitter[func()], task func()) error {
 	if p.IsClosed() {
-		return ErrPoolClosed
+		return p.tally(ErrPoolClosed)
 	}
 	if task == nil {
 		return ErrNilTask
@@ -181,7 +183,7 @@ func trySubmitTask(p submitter[func()], task func()) error {
 // tryInvoke is TryInvoke for the func pools.
 func tryInvoke[T any](p submitter[T], arg T) error {
 	if p.IsClosed() {
-		return ErrPoolClosed
+		return p.tally(ErrPoolClosed)
 	}
 	return overloaded(p.trySubmit(arg))
 }
@@ -198,7 +200,7 @@ func overloaded(err error) error {
 // invoke is Invoke for the func pools: arg goes to a worker as it is.
 func invoke[T any](p submitter[T], arg T) error {
 	if p.IsClosed() {
-		return ErrPoolClosed
+		return p.tally(ErrPoolClosed)
 	}
 	return p.submit(context.Background(), arg)
 }

@@ -158,6 +158,8 @@ type taskRunner interface {
 	// Release ends (see core.park).
 	park(t *groupTask) (*epoch, bool)
 	unpark(t *groupTask) bool
+	// tally counts a refused or cancelled submit in Stats.
+	tally(err error) error
 }
 
 // Group runs a set of tasks on a pool's workers and collects their errors,
@@ -313,14 +315,14 @@ func (g *Group) launch(i int, task func(ctx context.Context) error, block bool) 
 	}
 	switch {
 	case g.pool != nil && g.pool.IsClosed():
-		refused(ErrPoolClosed)
+		refused(g.pool.tally(ErrPoolClosed))
 		return false
 	case task == nil:
 		refused(ErrNilTask)
 		return false
 	case g.ctx.Err() != nil:
 		if block {
-			g.skipTask(i)
+			g.cancelled(i)
 		}
 		return false
 	}
@@ -329,7 +331,7 @@ func (g *Group) launch(i int, task func(ctx context.Context) error, block bool) 
 			select {
 			case g.sem <- struct{}{}:
 			case <-g.ctx.Done():
-				g.skipTask(i)
+				g.cancelled(i)
 				return false
 			}
 		} else {
@@ -363,6 +365,15 @@ func (g *Group) launch(i int, task func(ctx context.Context) error, block bool) 
 	return false
 }
 
+// cancelled skips task i, which Go could not submit because the group's
+// context is done, and counts it in the pool's Stats as a cancelled submit.
+func (g *Group) cancelled(i int) {
+	if g.pool != nil {
+		g.pool.tally(g.ctx.Err())
+	}
+	g.skipTask(i)
+}
+
 // wrap returns what a worker runs for task i: a plain closure, or a
 // groupTask that can come back for retries.
 func (g *Group) wrap(i int, task func(ctx context.Context) error) func() {
@@ -373,8 +384,10 @@ func (g *Group) wrap(i int, task func(ctx context.Context) error) func() {
 				g.release()
 				return
 			}
-			if err, ok := g.call(i, task); ok {
-				g.end(i, err)
+			err, how := g.call(i, task)
+			g.end(i, err)
+			if how == callPanicked {
+				panic(errRecovered) // tell the worker; see serve
 			}
 		}
 	}
@@ -495,12 +508,11 @@ func (g *Group) end(i int, err error) {
 }
 
 // call runs one attempt of task i on the current worker, with the group's
-// context, or with a context that ends after WithTaskTimeout's d. It
-// returns the task's error and ok = true, a *PanicError and ok = true if
-// the task panicked (the worker goes on), or, if the task called
-// runtime.Goexit, nothing: task i is ended with ErrGoexit as the goroutine
+// context, or with a context that ends after WithTaskTimeout's d, and
+// returns its error as protect does. If the task calls runtime.Goexit,
+// call does not return: task i is ended with ErrGoexit as the goroutine
 // unwinds.
-func (g *Group) call(i int, task func(ctx context.Context) error) (err error, ok bool) {
+func (g *Group) call(i int, task func(ctx context.Context) error) (error, callState) {
 	ctx := g.ctx
 	if d := g.cfg.taskTimeout; d > 0 {
 		var cancel context.CancelFunc
@@ -510,23 +522,33 @@ func (g *Group) call(i int, task func(ctx context.Context) error) (err error, ok
 	return protect(func() error { return task(ctx) }, func() { g.end(i, ErrGoexit) })
 }
 
-// protect calls fn and returns its error and true. If fn panics, it
-// recovers and returns a *PanicError with the value and the stack, and
-// true. If fn calls runtime.Goexit, it calls goexit as the goroutine
-// unwinds, and the caller, which is unwinding too, gets nothing back.
-func protect(fn func() error, goexit func()) (err error, ok bool) {
+// callState tells how a protected call ended.
+type callState uint8
+
+const (
+	callReturned callState = iota
+	callPanicked           // the error is a *PanicError
+)
+
+// protect calls fn and returns its error and callReturned. If fn panics,
+// it recovers and returns a *PanicError with the value and the stack, and
+// callPanicked: the caller, once it has recorded the error, panics with
+// errRecovered, so the worker counts the panic and goes on. If fn calls
+// runtime.Goexit, protect calls goexit as the goroutine unwinds, and does
+// not return.
+func protect(fn func() error, goexit func()) (err error, how callState) {
 	returned := false
 	defer func() {
 		if returned {
 			return
 		}
 		if v := recover(); v != nil {
-			err, ok = &PanicError{Value: v, Stack: debug.Stack()}, true
+			err, how = &PanicError{Value: v, Stack: debug.Stack()}, callPanicked
 			return
 		}
 		goexit()
 	}()
 	err = fn()
 	returned = true
-	return err, true
+	return err, callReturned
 }

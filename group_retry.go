@@ -2,7 +2,6 @@ package ants
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -78,14 +77,10 @@ func (t *groupTask) attempt() {
 		}
 		return
 	}
-	err, ok := g.call(t.i, t.fn)
-	if !ok {
-		return // runtime.Goexit: call finished the task
-	}
-	var panicked *PanicError
-	if errors.As(err, &panicked) {
-		g.end(t.i, err) // a panic is not retried
-		return
+	err, how := g.call(t.i, t.fn)
+	if how == callPanicked {
+		g.end(t.i, err)     // a panic is not retried
+		panic(errRecovered) // tell the worker; see serve
 	}
 	delay, again, final := t.retrier.Next(err)
 	if !again {

@@ -37,6 +37,7 @@ type waiter[T any] struct {
 	arg        T               // a posted task, for its worker
 	refuse     func(error)     // a posted task's: called, outside the locks, if the pool closes first
 	tally      *atomic.Int32   // counts a caller while it is in line, if not nil (MultiPool.WaitingByIndex)
+	since      int64           // nanotime when it joined the line; 0 if its wait is not timed (core.timing)
 	prev, next *waiter[T]
 	queued     bool // in the line
 }
@@ -180,13 +181,15 @@ func (l *waitLine[T]) served(wt *waiter[T], w *worker[T]) (*worker[T], error) {
 	return w, nil
 }
 
-// serve gives w, idle or new, to wt, which has left the line.
+// serve gives w, idle or new, to wt, which has left the line (see
+// core.serveLocked): a caller is sent the worker, which it hands its task;
+// a posted task is handed over here.
 func (wt *waiter[T]) serve(w *worker[T]) {
 	if wt.ch != nil {
 		wt.ch <- w
 		return
 	}
-	w.ch <- wt.arg // w's buffer is empty: it has no task
+	w.give(wt.arg) // w's buffer is empty: it has no task
 	var zero T
 	wt.arg = zero
 }

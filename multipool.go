@@ -119,6 +119,7 @@ func (mp *multiPool[T]) acquire(ctx context.Context) (*worker[T], error) {
 		mp.line.cache.Put(wt)
 		return nil, ErrPoolOverload
 	}
+	wt.since = mp.pools[0].clock()
 	mp.line.pushBackLocked(wt)
 	mp.line.mu.Unlock()
 
@@ -147,9 +148,9 @@ func (mp *multiPool[T]) acquire(ctx context.Context) (*worker[T], error) {
 func (mp *multiPool[T]) submit(ctx context.Context, arg T) error {
 	w, err := mp.acquire(ctx)
 	if err != nil {
-		return err
+		return mp.tally(err)
 	}
-	w.ch <- arg
+	w.give(arg)
 	return nil
 }
 
@@ -157,13 +158,13 @@ func (mp *multiPool[T]) submit(ctx context.Context, arg T) error {
 // errNoWorker (or ErrPoolClosed) at once.
 func (mp *multiPool[T]) trySubmit(arg T) error {
 	if mp.IsClosed() {
-		return ErrPoolClosed
+		return mp.tally(ErrPoolClosed)
 	}
 	w, err := mp.tryEach(mp.pick())
 	if err != nil {
-		return err
+		return mp.tally(err)
 	}
-	w.ch <- arg
+	w.give(arg)
 	return nil
 }
 
@@ -176,13 +177,13 @@ func (mp *multiPool[T]) post(arg T, refuse func(error)) (withdraw func() bool, e
 	first := mp.pick()
 	w, err := mp.tryEach(first)
 	if err == nil {
-		w.ch <- arg
+		w.give(arg)
 		return func() bool { return false }, nil
 	}
 	if err != errNoWorker {
 		return nil, err
 	}
-	wt := &waiter[T]{arg: arg, refuse: refuse}
+	wt := &waiter[T]{arg: arg, refuse: refuse, since: mp.pools[0].clock()}
 	mp.line.join(wt)
 	withdraw = func() bool { return mp.line.leave(wt) }
 	// Look once more, as acquire does.
@@ -197,7 +198,7 @@ func (mp *multiPool[T]) post(arg T, refuse func(error)) (withdraw func() bool, e
 		}
 		return withdraw, nil
 	case w != nil:
-		w.ch <- arg
+		w.give(arg)
 		return func() bool { return false }, nil
 	default:
 		return nil, err

@@ -54,6 +54,11 @@ type Options struct {
 	// DisablePurge keeps idle workers until the pool is released: no purge
 	// goroutine runs, and ExpiryDuration is ignored.
 	DisablePurge bool
+
+	// TaskObserver, if not nil, is told of every task a worker runs, on
+	// that worker, after the task returns: see WithTaskObserver. nil (the
+	// default) costs nothing.
+	TaskObserver func(TaskInfo)
 }
 
 // WithOptions sets every option at once from options.
@@ -100,4 +105,20 @@ func WithLogger(logger Logger) Option {
 // of expiring.
 func WithDisablePurge(disable bool) Option {
 	return func(opts *Options) { opts.DisablePurge = disable }
+}
+
+// WithTaskObserver sets a function that is told, for every task the pool
+// runs, how long it waited for a worker, how long it ran, and whether it
+// panicked; see TaskInfo. It is called on the worker that ran the task,
+// after the task returns and before the worker takes its next one, so it
+// must be quick and safe for concurrent use, and it must not panic. It is
+// called for Group tasks (each retry attempt on its own) and SubmitValue
+// tasks too, and for a task that panicked, before the panic is handled.
+//
+// With an observer set, a worker reads the clock twice per task (at start
+// and at return; a task that waited for a worker starts when it is handed
+// over, a moment the pool reads anyway). nil, the default, means no
+// observer and no clock read on behalf of one.
+func WithTaskObserver(observe func(TaskInfo)) Option {
+	return func(opts *Options) { opts.TaskObserver = observe }
 }

@@ -84,12 +84,26 @@ type core[T any] struct {
 	running  atomic.Int32 // worker goroutines alive, busy or idle (ants' meaning). Written under mu.
 	state    atomic.Int32 // OPENED or CLOSED. Written under mu.
 
+	// Counters of Stats that no lock covers: submitted by the submitters,
+	// as they hand a task over; rejected and canceled on paths that fail.
+	submitted, rejected, canceled atomic.Uint64
+	// timing turns on the clock reads that time the waits (Stats.WaitTime,
+	// TaskInfo.Wait): set by the first Stats call, or by a task observer.
+	// Until then a task that waits costs no clock read.
+	timing atomic.Bool
+
 	mu       sync.Mutex              // guards the fields below; taken after a groupTask's mu, before line.mu
 	idle     idleQueue[T]            // idle workers, oldest first
 	epoch    *epoch                  // the current run; replaced by Reboot
 	now      time.Time               // coarse clock for idle stamps: the purger's latest tick
 	purging  bool                    // a purge goroutine of this epoch is running
 	sleeping map[*groupTask]struct{} // Group retries waiting out a delay in this epoch; Release ends them
+
+	// Counters of Stats kept by the workers as they come back (putBack,
+	// retire), under the lock they take anyway.
+	completed, panicked uint64
+	waitTotal           int64 // nanoseconds waited by the tasks handed over from the line
+	stopping            int   // workers told to exit (channel closed) that have not yet: not Busy
 
 	line *waitLine[T] // callers and posted tasks waiting for a worker; shared by a MultiPool's sub-pools
 	run  func(T)      // what a worker does with what it is handed; set once by init
@@ -98,6 +112,7 @@ type core[T any] struct {
 
 // idleQueue is what queue.Stack and queue.Ring have in common.
 type idleQueue[T any] interface {
+	Len() int
 	Push(*worker[T]) bool
 	Pop() (*worker[T], bool)
 	Expire(cutoff time.Time) []*worker[T]
@@ -134,6 +149,7 @@ func (p *core[T]) init(size int, run func(T), options []Option) error {
 	p.line = &waitLine[T]{maxWaiters: opts.MaxBlockingTasks}
 	p.run = run
 	p.opts = *opts
+	p.timing.Store(opts.TaskObserver != nil)
 	p.epoch = newEpoch()
 	return nil
 }
@@ -218,7 +234,7 @@ func (p *core[T]) close() *epoch {
 	}
 	p.state.Store(CLOSED)
 	for _, w := range p.idle.Drain() {
-		close(w.ch)
+		p.stopLocked(w)
 	}
 	refused := p.line.closeAll()
 	sleeping := p.sleeping
@@ -299,26 +315,63 @@ func (p *core[T]) spawnLocked() *worker[T] {
 // room. Only freed room matters here: a waiter exists only while no worker
 // is idle.
 func (p *core[T]) serveWaitersLocked() {
+	var now int64 // read once for all the timed waiters served here
 	for p.hasRoomLocked() {
 		wt := p.line.pop()
 		if wt == nil {
 			return
 		}
-		wt.serve(p.spawnLocked())
+		if now == 0 && wt.since != 0 {
+			now = nanotime()
+		}
+		p.serveLocked(wt, p.spawnLocked(), now)
 	}
 }
 
-// putBack offers w, whose task has just returned, to the oldest waiter, or
-// makes it idle. It returns false if w must exit instead: the pool is
-// closed, or has more workers than its (tuned) capacity.
-func (p *core[T]) putBack(w *worker[T]) bool {
+// serveLocked gives w, idle or new, to wt, which has left the line, and
+// counts the time wt waited, up to now (read here if 0), if its wait was
+// timed. p owns w; mu must be held.
+func (p *core[T]) serveLocked(wt *waiter[T], w *worker[T], now int64) {
+	if wt.since != 0 {
+		if now == 0 {
+			now = nanotime()
+		}
+		d := now - wt.since
+		p.waitTotal += d
+		w.wait = d
+		if p.opts.TaskObserver != nil {
+			w.start = now
+		}
+	}
+	wt.serve(w)
+}
+
+// countLocked adds what a worker coming back did, e, to the counters.
+// mu must be held.
+func (p *core[T]) countLocked(e ended) {
+	if e.task {
+		p.completed++
+	}
+	if e.panicked {
+		p.panicked++
+	}
+	if e.stopped {
+		p.stopping--
+	}
+}
+
+// putBack offers w, back from what e says, to the oldest waiter, or makes
+// it idle. It returns false if w must exit instead: the pool is closed, or
+// has more workers than its (tuned) capacity.
+func (p *core[T]) putBack(w *worker[T], e ended) bool {
 	p.mu.Lock()
+	p.countLocked(e)
 	if c := p.capacity.Load(); p.state.Load() == CLOSED || (c >= 0 && p.running.Load() > c) {
 		p.mu.Unlock()
 		return false
 	}
 	if wt := p.line.pop(); wt != nil {
-		wt.serve(w)
+		p.serveLocked(wt, w, e.now) // the observer's read at the task's return serves as the hand-over's
 		p.mu.Unlock()
 		return true
 	}
@@ -329,17 +382,33 @@ func (p *core[T]) putBack(w *worker[T]) bool {
 }
 
 // handBack returns w, which was acquired but given no task, as putBack
-// would after a task; if p will not take it back, w exits.
+// would; if p will not take it back, w exits. The wait counted when w was
+// handed over from the line did not end in a task: it is taken back.
 func (p *core[T]) handBack(w *worker[T]) {
-	if !p.putBack(w) {
-		close(w.ch)
+	if w.wait != 0 {
+		p.mu.Lock()
+		p.waitTotal -= w.wait
+		p.mu.Unlock()
+		w.wait, w.start = 0, 0
+	}
+	if !p.putBack(w, ended{}) {
+		p.mu.Lock()
+		p.stopLocked(w)
+		p.mu.Unlock()
 	}
 }
 
-// retire accounts for a worker goroutine that is exiting, and gives its
-// slot to the oldest waiter, if any.
-func (p *core[T]) retire() {
+// stopLocked tells w, which has no task, to exit. mu must be held.
+func (p *core[T]) stopLocked(w *worker[T]) {
+	p.stopping++
+	close(w.ch)
+}
+
+// retire accounts for a worker goroutine that is exiting, after what e
+// says, and gives its slot to the oldest waiter, if any.
+func (p *core[T]) retire(e ended) {
 	p.mu.Lock()
+	p.countLocked(e)
 	p.running.Add(-1)
 	p.serveWaitersLocked()
 	p.mu.Unlock()
@@ -366,7 +435,7 @@ func (p *core[T]) purge(e *epoch) {
 			// least one ExpiryDuration ago.
 			stale := p.idle.Expire(p.now)
 			for _, w := range stale {
-				close(w.ch)
+				p.stopLocked(w)
 			}
 			p.now = now
 			if int(p.running.Load()) == len(stale) {
@@ -413,8 +482,8 @@ func (p *core[T]) unpark(t *groupTask) bool {
 func (p *core[T]) submit(ctx context.Context, arg T) error {
 	w, err := p.acquire(ctx)
 	if err != nil {
-		return err
+		return p.tally(err)
 	}
-	w.ch <- arg
+	w.give(arg)
 	return nil
 }

@@ -171,16 +171,20 @@ func SubmitValue[T any](ctx context.Context, r Runner, task func(context.Context
 		f.resolve(f.val, ErrNilRunner)
 		return f
 	}
+	// On this package's pools the worker is told of a recovered panic, for
+	// Stats and the task observer; another Runner's workers are not.
+	_, ours := r.(taskRunner)
 	var run func(context.Context) // nil for a nil task, which SubmitCtx refuses
 	if task != nil {
 		run = func(ctx context.Context) {
 			var v T
-			err, ok := protect(func() (err error) {
+			err, how := protect(func() (err error) {
 				v, err = task(ctx)
 				return err
 			}, func() { f.resolve(v, ErrGoexit) })
-			if ok {
-				f.resolve(v, err)
+			f.resolve(v, err)
+			if how == callPanicked && ours {
+				panic(errRecovered) // tell the worker; see serve
 			}
 		}
 	}

@@ -76,6 +76,7 @@ type stressTarget struct {
 		ReleaseTimeout(time.Duration) error
 		Reboot()
 		IsClosed() bool
+		Stats() ants.Stats
 	}
 }
 
@@ -396,6 +397,7 @@ func runStress(t *testing.T, d time.Duration, submitters int) {
 			t.Errorf("%s: final ReleaseContext = %v", st.name, err)
 		}
 		cancel()
+		acceptedHere := uint64(0)
 		for _, slot := range records[i*submitters : (i+1)*submitters] {
 			for _, task := range slot {
 				runs := task.runs.Load()
@@ -407,6 +409,7 @@ func runStress(t *testing.T, d time.Duration, submitters int) {
 				}
 				if task.accepted {
 					accepted++
+					acceptedHere++
 				} else {
 					refused++
 				}
@@ -414,6 +417,18 @@ func runStress(t *testing.T, d time.Duration, submitters int) {
 		}
 		if m := st.inUse.max.Load(); m > st.bound {
 			t.Errorf("%s: %d tasks ran at once, above the largest capacity %d", st.name, m, st.bound)
+		}
+		// Released, and every goroutine gone: every task handed over
+		// returned, and nothing is left running, waiting or queued.
+		s := st.pool.Stats()
+		if s.Submitted != s.Completed || s.Running != 0 || s.Busy != 0 || s.Idle != 0 || s.Waiting != 0 || s.Queued != 0 {
+			t.Errorf("%s: after the final release, Stats = %+v", st.name, s)
+		}
+		switch {
+		case st.group == nil && s.Submitted != acceptedHere:
+			t.Errorf("%s: Submitted = %d, want the %d tasks accepted", st.name, s.Submitted, acceptedHere)
+		case s.Submitted < acceptedHere: // Group attempts come on top
+			t.Errorf("%s: Submitted = %d, fewer than the %d tasks accepted", st.name, s.Submitted, acceptedHere)
 		}
 	}
 	goleak.VerifyNone(t)

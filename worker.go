@@ -1,6 +1,7 @@
 package ants
 
 import (
+	"errors"
 	"runtime/debug"
 	"sync/atomic"
 	"time"
@@ -13,35 +14,116 @@ type worker[T any] struct {
 	ch       chan T    // buffered (1): the next task; closed to stop the worker
 	pool     *core[T]  // the pool the worker belongs to
 	lastUsed time.Time // when the worker went idle; guarded by pool.mu
+
+	// Set by whoever hands the worker a task that waited in line, before
+	// the task is sent; read (and reset) by the worker with an observer.
+	wait  int64 // nanoseconds the task waited
+	start int64 // nanotime at the hand-over, the task's start; 0: not read
 }
 
 // LastUsed reports when w went idle. It implements queue.Item.
 func (w *worker[T]) LastUsed() time.Time { return w.lastUsed }
 
-// work is the body of a worker goroutine. It returns when ch is closed, when
-// the pool will not take the worker back (released, or tuned below its
-// running count), or when a task panics or calls runtime.Goexit. In every case
-// the worker's slot goes back to the pool before anything else happens, so a
-// waiting submitter gets a fresh worker at once.
+// give hands arg to w, which has no task, and counts it as submitted.
+func (w *worker[T]) give(arg T) {
+	w.pool.submitted.Add(1)
+	w.ch <- arg
+}
+
+// errRecovered is what a task panics with to tell its worker that it
+// panicked and has dealt with the panic itself: a Group or SubmitValue task,
+// whose panic became a *PanicError. The worker counts the panic, tells the
+// observer, and goes on serving (see serve).
+var errRecovered = errors.New("ants: task recovered from a panic")
+
+// work is the body of a worker goroutine: it serves tasks until serve says
+// the worker must exit.
+func (p *core[T]) work(w *worker[T], e *epoch) {
+	defer e.exit()
+	for p.serve(w) {
+	}
+}
+
+// serve runs the tasks w is handed. It returns when ch is closed, when the
+// pool will not take the worker back (released, or tuned below its
+// running count), or when a task panics or calls runtime.Goexit; and it
+// reports whether the worker goes on, which it does only after a task that
+// recovered its own panic (errRecovered). When the worker exits, its slot
+// goes back to the pool before anything else happens, so a waiting
+// submitter gets a fresh worker at once.
 //
 // A panicking task ends its worker goroutine, as in ants: the slot is freed
 // first, then PanicHandler (or the logger) is called on this goroutine, which
 // still belongs to the pool's epoch, so ReleaseContext waits for the handler.
-func (p *core[T]) work(w *worker[T], e *epoch) {
-	defer e.exit()
+func (p *core[T]) serve(w *worker[T]) (again bool) {
+	observe := p.opts.TaskObserver
+	var start int64 // with an observer: when the current task started
+	inTask := false
+	stopped := false // ch was closed: the pool told w to exit
 	defer func() {
-		r := recover() // nil on a normal exit and on runtime.Goexit
-		p.retire()
+		if !inTask { // ch closed, or the pool would not take w back
+			p.retire(ended{stopped: stopped})
+			return
+		}
+		r := recover() // nil on runtime.Goexit
+		e := ended{task: true, panicked: r != nil}
+		if observe != nil {
+			e.now = p.observe(w, start, e.panicked)
+		}
+		if r == errRecovered { // a Group or SubmitValue task: w goes on
+			if again = p.putBack(w, e); !again {
+				p.retire(ended{})
+			}
+			return
+		}
+		p.retire(e)
 		if r != nil {
 			p.handlePanic(r)
 		}
 	}()
 	for arg := range w.ch {
+		inTask = true
+		if observe != nil {
+			start = w.start
+			if start == 0 {
+				start = nanotime()
+			}
+			w.start = 0
+		}
 		p.run(arg)
-		if !p.putBack(w) {
-			return
+		e := ended{task: true}
+		if observe != nil {
+			e.now = p.observe(w, start, false)
+		}
+		inTask = false
+		if !p.putBack(w, e) {
+			return false
 		}
 	}
+	stopped = true
+	return false
+}
+
+// ended tells putBack and retire what a worker did last: nothing (it was
+// handed back, or it exits idle), or a task, which may have panicked; now,
+// if not 0, is the clock read at the task's return.
+type ended struct {
+	task, panicked bool
+	stopped        bool // w exits because the pool closed its channel
+	now            int64
+}
+
+// observe tells the pool's task observer of the task w has just run, which
+// started at start, and returns the clock read at its end.
+func (p *core[T]) observe(w *worker[T], start int64, panicked bool) int64 {
+	now := nanotime()
+	p.opts.TaskObserver(TaskInfo{
+		Wait:     time.Duration(w.wait),
+		Run:      time.Duration(now - start),
+		Panicked: panicked,
+	})
+	w.wait = 0
+	return now
 }
 
 // handlePanic reports a value recovered from a task. It must be called from
