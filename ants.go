@@ -34,9 +34,12 @@ package ants
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log"
+	"log/slog"
 	"math"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -116,6 +119,40 @@ type Logger interface {
 }
 
 var defaultLogger Logger = log.New(os.Stderr, "[ants]: ", log.LstdFlags|log.Lmsgprefix|log.Lmicroseconds)
+
+// SlogLogger returns a Logger that writes to l, for WithLogger: a panic in
+// a task (when no PanicHandler is set) becomes one record at level Error,
+// "ants: worker exits from panic", with the panic value and the stack as
+// the attributes "panic" and "stack"; any other message is an Info record
+// with the formatted text. A nil l means slog.Default() at each call.
+//
+// (slog.NewLogLogger(handler, level) works too, as any log.Logger does, but
+// puts the stack inside the message.)
+func SlogLogger(l *slog.Logger) Logger { return slogLogger{l} }
+
+type slogLogger struct{ l *slog.Logger }
+
+func (s slogLogger) logger() *slog.Logger {
+	if s.l == nil {
+		return slog.Default()
+	}
+	return s.l
+}
+
+// Printf logs the formatted message as an Info record.
+func (s slogLogger) Printf(format string, args ...any) {
+	s.logger().Info(strings.TrimSuffix(fmt.Sprintf(format, args...), "\n"))
+}
+
+func (s slogLogger) logPanic(value any, stack []byte) {
+	s.logger().Error("ants: worker exits from panic", "panic", value, "stack", string(stack))
+}
+
+// panicLogger is a Logger that logs a task's panic as a record of its own
+// (SlogLogger's); the pool prefers it to Printf for panics.
+type panicLogger interface {
+	logPanic(value any, stack []byte)
+}
 
 // defaultPool returns the pool behind the package-level functions, creating
 // it on first use.

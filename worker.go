@@ -133,6 +133,10 @@ func (p *core[T]) handlePanic(r any) {
 		h(r)
 		return
 	}
+	if l, ok := p.opts.Logger.(panicLogger); ok {
+		l.logPanic(r, debug.Stack())
+		return
+	}
 	p.opts.Logger.Printf("worker exits from panic: %v\n%s\n", r, debug.Stack())
 }
 
