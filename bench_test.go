@@ -19,37 +19,26 @@ import (
 
 func BenchmarkSubmit(b *testing.B) {
 	p, _ := ants.NewPool(runtime.GOMAXPROCS(0))
-	defer p.Release()
-	var wg sync.WaitGroup
-	task := func() { wg.Done() }
-	b.ReportAllocs()
-	for b.Loop() {
-		wg.Add(1)
-		_ = p.Submit(task)
-	}
-	wg.Wait()
+	benchSubmit(b, p)
 }
 
 // BenchmarkSubmit's pool once someone reads its Stats: waiting submits
 // are timed (two clock reads each), for Stats.WaitTime.
 func BenchmarkSubmitStatsRead(b *testing.B) {
 	p, _ := ants.NewPool(runtime.GOMAXPROCS(0))
-	defer p.Release()
 	_ = p.Stats()
-	var wg sync.WaitGroup
-	task := func() { wg.Done() }
-	b.ReportAllocs()
-	for b.Loop() {
-		wg.Add(1)
-		_ = p.Submit(task)
-	}
-	wg.Wait()
+	benchSubmit(b, p)
 }
 
 // BenchmarkSubmit's pool with a task observer that does nothing: the cost
 // of the clock reads that time every task.
 func BenchmarkSubmitObserved(b *testing.B) {
 	p, _ := ants.NewPool(runtime.GOMAXPROCS(0), ants.WithTaskObserver(func(ants.TaskInfo) {}))
+	benchSubmit(b, p)
+}
+
+// benchSubmit submits one empty task per op to p, then releases it.
+func benchSubmit(b *testing.B, p *ants.Pool) {
 	defer p.Release()
 	var wg sync.WaitGroup
 	task := func() { wg.Done() }
