@@ -384,7 +384,7 @@ func (g *Group) wrap(i int, task func(ctx context.Context) error) func() {
 				g.release()
 				return
 			}
-			err, how := g.call(i, task)
+			how, err := g.call(i, task)
 			g.end(i, err)
 			if how == callPanicked {
 				panic(errRecovered) // tell the worker; see serve
@@ -512,7 +512,7 @@ func (g *Group) end(i int, err error) {
 // returns its error as protect does. If the task calls runtime.Goexit,
 // call does not return: task i is ended with ErrGoexit as the goroutine
 // unwinds.
-func (g *Group) call(i int, task func(ctx context.Context) error) (error, callState) {
+func (g *Group) call(i int, task func(ctx context.Context) error) (callState, error) {
 	ctx := g.ctx
 	if d := g.cfg.taskTimeout; d > 0 {
 		var cancel context.CancelFunc
@@ -530,25 +530,25 @@ const (
 	callPanicked           // the error is a *PanicError
 )
 
-// protect calls fn and returns its error and callReturned. If fn panics,
-// it recovers and returns a *PanicError with the value and the stack, and
-// callPanicked: the caller, once it has recorded the error, panics with
+// protect calls fn and returns callReturned and its error. If fn panics,
+// it recovers and returns callPanicked and a *PanicError with the value
+// and the stack: the caller, once it has recorded the error, panics with
 // errRecovered, so the worker counts the panic and goes on. If fn calls
 // runtime.Goexit, protect calls goexit as the goroutine unwinds, and does
 // not return.
-func protect(fn func() error, goexit func()) (err error, how callState) {
+func protect(fn func() error, goexit func()) (how callState, err error) {
 	returned := false
 	defer func() {
 		if returned {
 			return
 		}
 		if v := recover(); v != nil {
-			err, how = &PanicError{Value: v, Stack: debug.Stack()}, callPanicked
+			how, err = callPanicked, &PanicError{Value: v, Stack: debug.Stack()}
 			return
 		}
 		goexit()
 	}()
 	err = fn()
 	returned = true
-	return err, callReturned
+	return callReturned, err
 }

@@ -77,7 +77,7 @@ func (t *groupTask) attempt() {
 		}
 		return
 	}
-	err, how := g.call(t.i, t.fn)
+	how, err := g.call(t.i, t.fn)
 	if how == callPanicked {
 		g.end(t.i, err)     // a panic is not retried
 		panic(errRecovered) // tell the worker; see serve

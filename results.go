@@ -178,7 +178,7 @@ func SubmitValue[T any](ctx context.Context, r Runner, task func(context.Context
 	if task != nil {
 		run = func(ctx context.Context) {
 			var v T
-			err, how := protect(func() (err error) {
+			how, err := protect(func() (err error) {
 				v, err = task(ctx)
 				return err
 			}, func() { f.resolve(v, ErrGoexit) })
