@@ -103,6 +103,10 @@ var (
 	// submit that would wait; here it is reported as the mistake it is.)
 	ErrInvalidMaxBlockingTasks = errors.New("ants: negative MaxBlockingTasks")
 
+	// ErrInvalidQueueSize is returned by the constructors for a negative
+	// QueueSize (WithQueueSize).
+	ErrInvalidQueueSize = errors.New("ants: negative queue size")
+
 	// ErrNilTask is returned by Submit and SubmitCtx for a nil task, on an
 	// open pool. (ants v2 hands the nil to a worker, which then exits.)
 	ErrNilTask = errors.New("ants: nil task")

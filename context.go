@@ -7,37 +7,29 @@ import (
 	"time"
 )
 
-// acquire returns a worker that waits for one task, which the caller must
-// send it. It takes an idle worker, or starts one while the pool has room,
-// or else waits in line until a worker comes back, ctx is done, or the pool
-// closes. A ctx whose Done is nil (context.Background) waits without
-// limit, with a plain receive.
-//
-// It returns ErrPoolClosed if the pool is or becomes closed, ErrPoolOverload
-// if it may not wait (Nonblocking, or MaxBlockingTasks callers already
-// waiting), or ctx.Err() if ctx is done first; then it has taken nothing.
-func (p *core[T]) acquire(ctx context.Context) (*worker[T], error) {
-	p.mu.Lock()
-	if w, err := p.takeOrGrowLocked(); w != nil || err != nil {
-		p.mu.Unlock()
-		return w, err
-	}
+// waitLocked puts the caller of a submit of arg at the end of the line,
+// unless it may not wait (Nonblocking, or MaxBlockingTasks callers already
+// waiting: ErrPoolOverload), and waits until it is served, ctx is done, or
+// the pool closes; a ctx whose Done is nil (context.Background) waits
+// without limit, with a plain receive. It returns the worker that serves
+// it, for arg; or, in queue mode, where the caller's waiter carries arg,
+// the pool's mark once arg is queued. Otherwise it returns ErrPoolClosed
+// or ctx.Err(), and has taken nothing. p.mu must be held; waitLocked
+// releases it.
+func (p *core[T]) waitLocked(ctx context.Context, arg T) (*worker[T], error) {
 	if p.opts.Nonblocking {
 		p.mu.Unlock()
 		return nil, ErrPoolOverload
 	}
 	wt := p.line.newCaller(nil)
-	p.line.mu.Lock()
-	if p.line.fullLocked() {
-		p.line.mu.Unlock()
-		p.mu.Unlock()
-		p.line.cache.Put(wt)
-		return nil, ErrPoolOverload
+	if p.opts.QueueSize > 0 {
+		wt.arg, wt.carries = arg, true
 	}
-	wt.since = p.clock()
-	p.line.pushBackLocked(wt)
-	p.line.mu.Unlock()
+	err := p.line.enter(wt, p.clock())
 	p.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	return p.line.wait(ctx, wt)
 }
 
@@ -75,8 +67,9 @@ func (p *core[T]) takeOrGrowLocked() (*worker[T], error) {
 // errNoWorker is tryAcquire's answer when every worker is busy.
 var errNoWorker = errors.New("ants: no free worker")
 
-// tryAcquire is acquire without the wait: when no worker is free it
-// returns errNoWorker at once, whatever the pool's options say.
+// tryAcquire returns an idle worker, or a new one if the pool has room,
+// without waiting: when no worker is free it returns errNoWorker at once,
+// whatever the pool's options say (it never queues).
 func (p *core[T]) tryAcquire() (*worker[T], error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -89,7 +82,11 @@ func (p *core[T]) tryAcquire() (*worker[T], error) {
 
 // trySubmit hands arg to a free worker now, or returns errNoWorker (or
 // ErrPoolClosed) at once.
+// In queue mode, the queue takes arg if it has room (see tryEnqueue).
 func (p *core[T]) trySubmit(arg T) error {
+	if p.queueMode() {
+		return p.tally(p.tryEnqueue(arg))
+	}
 	w, err := p.tryAcquire()
 	if err != nil {
 		return p.tally(err)
@@ -113,6 +110,9 @@ func (p *core[T]) trySubmit(arg T) error {
 func (p *core[T]) post(arg T, refuse func(error)) (withdraw func() bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.queueMode() {
+		return p.postQueuedLocked(arg, refuse)
+	}
 	w, err := p.takeOrGrowLocked()
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (p *core[T]) post(arg T, refuse func(error)) (withdraw func() bool, err err
 		w.give(arg)
 		return func() bool { return false }, nil
 	}
-	wt := &waiter[T]{arg: arg, refuse: refuse, since: p.clock()}
+	wt := &waiter[T]{arg: arg, carries: true, refuse: refuse, since: p.clock()}
 	p.line.join(wt)
 	return func() bool { return p.line.leave(wt) }, nil
 }

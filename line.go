@@ -34,7 +34,8 @@ type waitLine[T any] struct {
 // worker directly, or refused when the pool closes.
 type waiter[T any] struct {
 	ch         chan *worker[T] // a blocked caller's; nil for a posted task
-	arg        T               // a posted task, for its worker
+	arg        T               // the task, if the waiter carries it
+	carries    bool            // holds its task, in arg: a posted task, or a queue-mode caller's
 	refuse     func(error)     // a posted task's: called, outside the locks, if the pool closes first
 	tally      *atomic.Int32   // counts a caller while it is in line, if not nil (MultiPool.WaitingByIndex)
 	since      int64           // nanotime when it joined the line; 0 if its wait is not timed (core.timing)
@@ -110,6 +111,21 @@ func (l *waitLine[T]) pop() *waiter[T] {
 	return wt
 }
 
+// enter puts wt, a blocked caller's waiter that joined at since, at the
+// end of the line, unless MaxBlockingTasks callers already wait: then it
+// recycles wt and returns ErrPoolOverload.
+func (l *waitLine[T]) enter(wt *waiter[T], since int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fullLocked() {
+		l.recycle(wt)
+		return ErrPoolOverload
+	}
+	wt.since = since
+	l.pushBackLocked(wt)
+	return nil
+}
+
 // join puts wt at the end of the line.
 func (l *waitLine[T]) join(wt *waiter[T]) {
 	l.mu.Lock()
@@ -142,6 +158,14 @@ func (l *waitLine[T]) newCaller(tally *atomic.Int32) *waiter[T] {
 	return wt
 }
 
+// recycle puts back a caller's waiter, off the line with its channel
+// drained, keeping nothing of its task.
+func (l *waitLine[T]) recycle(wt *waiter[T]) {
+	var zero T
+	wt.arg, wt.carries, wt.since, wt.tally = zero, false, 0, nil
+	l.cache.Put(wt)
+}
+
 // wait blocks the caller that wt stands for, already in line, until it is
 // served or ctx is done (a nil ctx, or one whose Done is nil, waits without
 // limit). It returns the
@@ -162,36 +186,29 @@ func (l *waitLine[T]) wait(ctx context.Context, wt *waiter[T]) (*worker[T], erro
 	case <-done:
 	}
 	if !l.leave(wt) {
-		// Served as ctx ended: take what was sent and pass a worker on.
+		// Served as ctx ended: take what was sent. A queue-mode caller's
+		// task was accepted (w is a pool's mark): it will run, and the
+		// submit succeeded. A worker is passed on.
 		if w := <-wt.ch; w != nil {
+			if w.ch == nil {
+				l.recycle(wt)
+				return w, nil
+			}
 			w.pool.handBack(w)
 		}
 	}
-	l.cache.Put(wt)
+	l.recycle(wt)
 	return nil, ctx.Err()
 }
 
 // served recycles wt, whose caller was sent w: a worker, or nil if the pool
 // closed.
 func (l *waitLine[T]) served(wt *waiter[T], w *worker[T]) (*worker[T], error) {
-	l.cache.Put(wt)
+	l.recycle(wt)
 	if w == nil {
 		return nil, ErrPoolClosed
 	}
 	return w, nil
-}
-
-// serve gives w, idle or new, to wt, which has left the line (see
-// core.serveLocked): a caller is sent the worker, which it hands its task;
-// a posted task is handed over here.
-func (wt *waiter[T]) serve(w *worker[T]) {
-	if wt.ch != nil {
-		wt.ch <- w
-		return
-	}
-	w.give(wt.arg) // w's buffer is empty: it has no task
-	var zero T
-	wt.arg = zero
 }
 
 // closeAll takes every waiter off the line: callers get nil (the pool is

@@ -113,15 +113,9 @@ func (mp *multiPool[T]) acquire(ctx context.Context) (*worker[T], error) {
 		return nil, ErrPoolOverload
 	}
 	wt := mp.line.newCaller(&mp.waitingBy[first])
-	mp.line.mu.Lock()
-	if mp.line.fullLocked() {
-		mp.line.mu.Unlock()
-		mp.line.cache.Put(wt)
-		return nil, ErrPoolOverload
+	if err := mp.line.enter(wt, mp.pools[0].clock()); err != nil {
+		return nil, err
 	}
-	wt.since = mp.pools[0].clock()
-	mp.line.pushBackLocked(wt)
-	mp.line.mu.Unlock()
 
 	// A worker may have gone idle, or a sub-pool closed, between tryEach
 	// and joining the line, with nobody in line to take it: look once more.
@@ -140,12 +134,16 @@ func (mp *multiPool[T]) acquire(ctx context.Context) (*worker[T], error) {
 			w, err = got, nil
 		}
 	}
-	mp.line.cache.Put(wt)
+	mp.line.recycle(wt)
 	return w, err
 }
 
-// submit hands arg to a worker, waiting as acquire does.
+// submit hands arg to a worker, waiting as acquire does; in queue mode, it
+// queues arg (see enqueue).
 func (mp *multiPool[T]) submit(ctx context.Context, arg T) error {
+	if mp.queueMode() {
+		return mp.tally(mp.enqueue(ctx, arg))
+	}
 	w, err := mp.acquire(ctx)
 	if err != nil {
 		return mp.tally(err)
@@ -159,6 +157,12 @@ func (mp *multiPool[T]) submit(ctx context.Context, arg T) error {
 func (mp *multiPool[T]) trySubmit(arg T) error {
 	if mp.IsClosed() {
 		return mp.tally(ErrPoolClosed)
+	}
+	if mp.queueMode() {
+		if mp.offerEach(mp.pick(), arg, nil) {
+			return nil
+		}
+		return mp.tally(errNoWorker)
 	}
 	w, err := mp.tryEach(mp.pick())
 	if err != nil {
@@ -175,6 +179,9 @@ func (mp *multiPool[T]) post(arg T, refuse func(error)) (withdraw func() bool, e
 		return nil, ErrPoolClosed
 	}
 	first := mp.pick()
+	if mp.queueMode() {
+		return mp.postQueued(first, arg, refuse)
+	}
 	w, err := mp.tryEach(first)
 	if err == nil {
 		w.give(arg)
@@ -183,7 +190,7 @@ func (mp *multiPool[T]) post(arg T, refuse func(error)) (withdraw func() bool, e
 	if err != errNoWorker {
 		return nil, err
 	}
-	wt := &waiter[T]{arg: arg, refuse: refuse, since: mp.pools[0].clock()}
+	wt := &waiter[T]{arg: arg, carries: true, refuse: refuse, since: mp.pools[0].clock()}
 	mp.line.join(wt)
 	withdraw = func() bool { return mp.line.leave(wt) }
 	// Look once more, as acquire does.

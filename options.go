@@ -55,6 +55,13 @@ type Options struct {
 	// goroutine runs, and ExpiryDuration is ignored.
 	DisablePurge bool
 
+	// QueueSize, if > 0, puts the pool in queue mode: a submit that finds
+	// every worker busy and the pool at capacity puts its task in the
+	// pool's queue and returns at once while fewer than QueueSize tasks are
+	// queued; see WithQueueSize. 0 (the default) means no queue, as in
+	// ants; a negative value is rejected with ErrInvalidQueueSize.
+	QueueSize int
+
 	// TaskObserver, if not nil, is told of every task a worker runs, on
 	// that worker, after the task returns: see WithTaskObserver. nil (the
 	// default) costs nothing.
@@ -105,6 +112,38 @@ func WithLogger(logger Logger) Option {
 // of expiring.
 func WithDisablePurge(disable bool) Option {
 	return func(opts *Options) { opts.DisablePurge = disable }
+}
+
+// WithQueueSize puts the pool in queue mode: up to n accepted tasks wait
+// in the pool's queue while every worker is busy and the pool is at
+// capacity, and the submit of such a task returns nil at once, without
+// parking the caller. Workers take the oldest queued task as they finish
+// one, without going idle, so tiny tasks run at the speed of a queue, in
+// the order they were submitted.
+//
+// Beyond n queued tasks, callers wait for room in the queue in the pool's
+// one first-come first-served line (cancellable with the Ctx forms), or get
+// ErrPoolOverload with WithNonblocking or past WithMaxBlockingTasks; when a
+// queued task starts, the oldest waiting caller's task is queued and its
+// submit returns nil. TrySubmit and TryInvoke succeed while the queue has
+// room.
+//
+// A queued task is accepted: it runs exactly once, in FIFO order, with the
+// context it was submitted with, even if that context has ended since.
+// Release stops admission and wakes the waiting callers with
+// ErrPoolClosed, but the queued tasks still run; ReleaseContext returns nil
+// only once the queue has drained and every goroutine has exited. Group
+// retries are not new acceptances: one waiting in the queue when the pool
+// is released ends with ErrPoolClosed. Workers do not expire while tasks
+// are queued, and Tune, growing the pool, starts workers for them. On a
+// multi-pool, n applies to each sub-pool.
+//
+// A queued task costs its closure (or argument) and about 24 bytes of
+// queue, which grows by doubling up to n. n == 0, the default, means no
+// queue (ants' behaviour); n < 0 makes the constructor return
+// ErrInvalidQueueSize. A pool without a capacity limit never queues.
+func WithQueueSize(n int) Option {
+	return func(opts *Options) { opts.QueueSize = n }
 }
 
 // WithTaskObserver sets a function that is told, for every task the pool

@@ -105,9 +105,18 @@ type core[T any] struct {
 	waitTotal           int64 // nanoseconds waited by the tasks handed over from the line
 	stopping            int   // workers told to exit (channel closed) that have not yet: not Busy
 
+	// Queue mode (QueueSize > 0): every task goes through the queue, and
+	// workers take the oldest. Invariant, under mu: while more tasks are
+	// queued than workers are waking for them, no worker is idle and no
+	// slot is free; while a caller waits, the queue is full. See
+	// queuemode.go.
+	queue  queue.FIFO[queued[T]] // accepted tasks not yet started, and Group retries; guarded by mu
+	waking int                   // workers woken or started for queued tasks that have not taken one yet; guarded by mu
+
 	line *waitLine[T] // callers and posted tasks waiting for a worker; shared by a MultiPool's sub-pools
 	run  func(T)      // what a worker does with what it is handed; set once by init
 	opts Options      // validated; set once by init
+	mark *worker[T]   // no goroutine: what a queue-mode caller is sent once its task is queued
 }
 
 // idleQueue is what queue.Stack and queue.Ring have in common.
@@ -133,6 +142,9 @@ func (p *core[T]) init(size int, run func(T), options []Option) error {
 	if opts.MaxBlockingTasks < 0 {
 		return ErrInvalidMaxBlockingTasks
 	}
+	if opts.QueueSize < 0 {
+		return ErrInvalidQueueSize
+	}
 	if opts.Logger == nil {
 		opts.Logger = defaultLogger
 	}
@@ -150,6 +162,7 @@ func (p *core[T]) init(size int, run func(T), options []Option) error {
 	p.run = run
 	p.opts = *opts
 	p.timing.Store(opts.TaskObserver != nil)
+	p.mark = &worker[T]{pool: p}
 	p.epoch = newEpoch()
 	return nil
 }
@@ -237,6 +250,9 @@ func (p *core[T]) close() *epoch {
 		p.stopLocked(w)
 	}
 	refused := p.line.closeAll()
+	// Accepted tasks stay queued, for the busy workers to drain; the Group
+	// retries among them are not acceptances and are refused.
+	retries := p.queue.Remove(func(q queued[T]) bool { return q.refuse != nil })
 	sleeping := p.sleeping
 	p.sleeping = nil
 	e := p.epoch
@@ -244,6 +260,9 @@ func (p *core[T]) close() *epoch {
 	p.mu.Unlock()
 	for _, wt := range refused {
 		wt.refuse(ErrPoolClosed)
+	}
+	for _, q := range retries {
+		q.refuse(ErrPoolClosed)
 	}
 	for t := range sleeping {
 		t.closed()
@@ -314,8 +333,17 @@ func (p *core[T]) spawnLocked() *worker[T] {
 // serveWaitersLocked starts workers for the oldest waiters while there is
 // room. Only freed room matters here: a waiter exists only while no worker
 // is idle.
+//
+// In queue mode it starts workers for the queued tasks no worker is coming
+// for, and admits waiters into the queue.
 func (p *core[T]) serveWaitersLocked() {
-	var now int64 // read once for all the timed waiters served here
+	if p.queueMode() {
+		for p.startForQueueLocked() {
+		}
+		p.admitLocked()
+		return
+	}
+	var now int64 // read once for all the timed tasks served here
 	for p.hasRoomLocked() {
 		wt := p.line.pop()
 		if wt == nil {
@@ -328,22 +356,40 @@ func (p *core[T]) serveWaitersLocked() {
 	}
 }
 
+// timeWaitLocked counts the wait of a task that joined at since (0: not
+// timed) and starts on w now (read here if 0). mu must be held.
+func (p *core[T]) timeWaitLocked(w *worker[T], since, now int64) {
+	if since == 0 {
+		return
+	}
+	if now == 0 {
+		now = nanotime()
+	}
+	d := now - since
+	p.waitTotal += d
+	w.wait = d
+	if p.opts.TaskObserver != nil {
+		w.start = now
+	}
+}
+
 // serveLocked gives w, idle or new, to wt, which has left the line, and
 // counts the time wt waited, up to now (read here if 0), if its wait was
-// timed. p owns w; mu must be held.
+// timed: a caller is sent the worker, for its task; a waiter that carries
+// its task (a posted Group retry, a queue-mode caller) has it handed to w,
+// and a queue-mode caller is told. p owns w; mu must be held.
 func (p *core[T]) serveLocked(wt *waiter[T], w *worker[T], now int64) {
-	if wt.since != 0 {
-		if now == 0 {
-			now = nanotime()
-		}
-		d := now - wt.since
-		p.waitTotal += d
-		w.wait = d
-		if p.opts.TaskObserver != nil {
-			w.start = now
-		}
+	p.timeWaitLocked(w, wt.since, now)
+	if !wt.carries {
+		wt.ch <- w
+		return
 	}
-	wt.serve(w)
+	w.give(wt.arg) // w's buffer is empty: it has no task
+	var zero T
+	wt.arg = zero
+	if wt.ch != nil {
+		wt.ch <- p.mark
+	}
 }
 
 // countLocked adds what a worker coming back did, e, to the counters.
@@ -358,27 +404,52 @@ func (p *core[T]) countLocked(e ended) {
 	if e.stopped {
 		p.stopping--
 	}
+	if e.woke {
+		p.waking--
+	}
 }
 
-// putBack offers w, back from what e says, to the oldest waiter, or makes
-// it idle. It returns false if w must exit instead: the pool is closed, or
-// has more workers than its (tuned) capacity.
-func (p *core[T]) putBack(w *worker[T], e ended) bool {
+// What putBack tells a worker to do next.
+type backTo uint8
+
+const (
+	backWait backTo = iota // wait on its channel: it is idle, or was handed a task there
+	backRun                // run the task putBack returned, taken from the queue
+	backExit               // exit: the pool is closed (and its queue empty), or over capacity
+)
+
+// putBack finds w, back from what e says, its next task: the oldest queued
+// task, which it returns (backRun), or the oldest waiter's; or else makes
+// it idle. w must exit instead if the pool has more workers than its
+// (tuned) capacity, or is closed and has no queued task left.
+func (p *core[T]) putBack(w *worker[T], e ended) (T, backTo) {
+	var zero T
 	p.mu.Lock()
 	p.countLocked(e)
-	if c := p.capacity.Load(); p.state.Load() == CLOSED || (c >= 0 && p.running.Load() > c) {
+	// A worker woken for a queued task takes one even above a capacity
+	// tuned down meanwhile; it exits after it.
+	if c := p.capacity.Load(); !e.woke && c >= 0 && p.running.Load() > c {
 		p.mu.Unlock()
-		return false
+		return zero, backExit
+	}
+	if q, ok := p.takeQueuedLocked(); ok {
+		p.startQueuedLocked(w, q, e.now) // the observer's read at the task's return is the start
+		p.mu.Unlock()
+		return q.arg, backRun
+	}
+	if p.state.Load() == CLOSED {
+		p.mu.Unlock()
+		return zero, backExit
 	}
 	if wt := p.line.pop(); wt != nil {
 		p.serveLocked(wt, w, e.now) // the observer's read at the task's return serves as the hand-over's
 		p.mu.Unlock()
-		return true
+		return zero, backWait
 	}
 	w.lastUsed = p.now
-	ok := p.idle.Push(w) // cannot fail: the ring holds Cap workers
+	p.idle.Push(w) // cannot fail: the ring holds Cap workers
 	p.mu.Unlock()
-	return ok
+	return zero, backWait
 }
 
 // handBack returns w, which was acquired but given no task, as putBack
@@ -391,7 +462,10 @@ func (p *core[T]) handBack(w *worker[T]) {
 		p.mu.Unlock()
 		w.wait, w.start = 0, 0
 	}
-	if !p.putBack(w, ended{}) {
+	switch arg, to := p.putBack(w, ended{}); to {
+	case backRun:
+		w.ch <- arg // w waits on its empty channel
+	case backExit:
 		p.mu.Lock()
 		p.stopLocked(w)
 		p.mu.Unlock()
@@ -478,9 +552,21 @@ func (p *core[T]) unpark(t *groupTask) bool {
 	return ok
 }
 
-// submit hands arg to a worker, waiting as acquire does.
+// submit hands arg to an idle worker, or a new one while the pool has
+// room, or else waits in line (see waitLocked); in queue mode, it queues
+// arg (see enqueue). It returns nil once arg is
+// accepted, or the reason it is not (counted in Stats).
 func (p *core[T]) submit(ctx context.Context, arg T) error {
-	w, err := p.acquire(ctx)
+	p.mu.Lock()
+	if p.queueMode() {
+		return p.tally(p.enqueue(ctx, arg))
+	}
+	w, err := p.takeOrGrowLocked()
+	if w == nil && err == nil {
+		w, err = p.waitLocked(ctx, arg)
+	} else {
+		p.mu.Unlock()
+	}
 	if err != nil {
 		return p.tally(err)
 	}

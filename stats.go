@@ -28,13 +28,13 @@ type Stats struct {
 	// Waiting is the number of callers blocked in a submit (Pool.Waiting).
 	Waiting int
 	// Queued is the number of tasks accepted and not yet started that no
-	// caller waits for: Group retries waiting out their delay or waiting
-	// for a worker.
+	// caller waits for: the tasks in the queue (WithQueueSize), and Group
+	// retries waiting out their delay or waiting for a worker.
 	Queued int
 
-	// Submitted counts the tasks handed to a worker: submits that returned
-	// nil, and every attempt of a Group task (a retry counts when it gets
-	// its worker).
+	// Submitted counts the tasks accepted: submits that returned nil (a
+	// task counts when it is handed to a worker or queued), and every
+	// attempt of a Group task (a retry counts when it gets its worker).
 	Submitted uint64
 	// Completed counts the tasks that returned, normally, by a panic, or by
 	// runtime.Goexit.
@@ -51,8 +51,9 @@ type Stats struct {
 	// group's context ended included.
 	Canceled uint64
 	// WaitTime is the total time the accepted tasks waited between their
-	// submit and their start: blocked callers and Group retries waiting
-	// for a worker. A task that found a free worker waited 0.
+	// submit and their start: blocked callers, queued tasks, and Group
+	// retries waiting for a worker. A task that found a free worker waited
+	// 0.
 	//
 	// Timing a wait costs two clock reads, which a pool nobody looks at
 	// does not pay: WaitTime counts the waits that began after the pool's
@@ -111,7 +112,7 @@ func (p *core[T]) stats() Stats {
 		Running:   running,
 		Busy:      running - idle - p.stopping,
 		Idle:      idle + p.stopping,
-		Queued:    len(p.sleeping),
+		Queued:    len(p.sleeping) + p.queue.Len(),
 		Submitted: p.submitted.Load(),
 		Completed: p.completed,
 		Panicked:  p.panicked,

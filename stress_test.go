@@ -139,6 +139,9 @@ func newStressTargets(t *testing.T) []*stressTarget {
 		{"Pool/Nonblocking", []ants.Option{ants.WithNonblocking(true)}},
 		{"Pool/MaxBlockingTasks", []ants.Option{ants.WithMaxBlockingTasks(2)}},
 		{"Pool/TinyExpiry", []ants.Option{ants.WithExpiryDuration(50 * time.Microsecond)}},
+		{"Pool/Queue", []ants.Option{ants.WithQueueSize(4)}},
+		{"Pool/Queue/Nonblocking/TinyExpiry", []ants.Option{ants.WithQueueSize(2), ants.WithNonblocking(true), ants.WithExpiryDuration(50 * time.Microsecond)}},
+		{"Pool/Queue/MaxBlockingTasks/PreAlloc", []ants.Option{ants.WithQueueSize(3), ants.WithMaxBlockingTasks(2), ants.WithPreAlloc(true)}},
 	} {
 		p, err := ants.NewPool(3, c.opts...)
 		if err != nil {
@@ -155,6 +158,7 @@ func newStressTargets(t *testing.T) []*stressTarget {
 	}{
 		{"MultiPool/RoundRobin", ants.RoundRobin, nil},
 		{"MultiPool/LeastTasks/TinyExpiry", ants.LeastTasks, []ants.Option{ants.WithExpiryDuration(50 * time.Microsecond)}},
+		{"MultiPool/Queue", ants.RoundRobin, []ants.Option{ants.WithQueueSize(3)}},
 	} {
 		mp, err := ants.NewMultiPool(2, 2, c.lbs, c.opts...)
 		if err != nil {
@@ -170,6 +174,7 @@ func newStressTargets(t *testing.T) []*stressTarget {
 	}{
 		{"PoolWithFuncGeneric", nil},
 		{"PoolWithFuncGeneric/PreAlloc/TinyExpiry", []ants.Option{ants.WithPreAlloc(true), ants.WithExpiryDuration(50 * time.Microsecond)}},
+		{"PoolWithFuncGeneric/Queue", []ants.Option{ants.WithQueueSize(5)}},
 	} {
 		st := &stressTarget{name: c.name, bound: stressMaxCap}
 		p, err := ants.NewPoolWithFuncGeneric(3, st.run, c.opts...)

@@ -19,6 +19,11 @@ type worker[T any] struct {
 	// the task is sent; read (and reset) by the worker with an observer.
 	wait  int64 // nanoseconds the task waited
 	start int64 // nanotime at the hand-over, the task's start; 0: not read
+
+	// The queued task a worker took as it recovered from a Group task's
+	// panic (see serve), to run first in its next serve. Worker-only.
+	next    T
+	hasNext bool
 }
 
 // LastUsed reports when w went idle. It implements queue.Item.
@@ -71,7 +76,13 @@ func (p *core[T]) serve(w *worker[T]) (again bool) {
 			e.now = p.observe(w, start, e.panicked)
 		}
 		if r == errRecovered { // a Group or SubmitValue task: w goes on
-			if again = p.putBack(w, e); !again {
+			switch arg, to := p.putBack(w, e); to {
+			case backRun:
+				w.next, w.hasNext = arg, true // the next serve runs it first
+				again = true
+			case backWait:
+				again = true
+			case backExit:
 				p.retire(ended{})
 			}
 			return
@@ -81,23 +92,50 @@ func (p *core[T]) serve(w *worker[T]) (again bool) {
 			p.handlePanic(r)
 		}
 	}()
-	for arg := range w.ch {
-		inTask = true
-		if observe != nil {
-			start = w.start
-			if start == 0 {
-				start = nanotime()
+	for {
+		var arg T
+		if w.hasNext {
+			var zero T
+			arg, w.next, w.hasNext = w.next, zero, false
+		} else {
+			var ok bool
+			if arg, ok = <-w.ch; !ok {
+				break
 			}
-			w.start = 0
+			if p.queueMode() { // a wake-up: the task is the oldest queued one
+				next, to := p.putBack(w, ended{woke: true})
+				if to == backExit {
+					return false
+				}
+				if to == backWait {
+					continue // another worker took it
+				}
+				arg = next
+			}
 		}
-		p.run(arg)
-		e := ended{task: true}
-		if observe != nil {
-			e.now = p.observe(w, start, false)
-		}
-		inTask = false
-		if !p.putBack(w, e) {
-			return false
+		for {
+			inTask = true
+			if observe != nil {
+				start = w.start
+				if start == 0 {
+					start = nanotime()
+				}
+				w.start = 0
+			}
+			p.run(arg)
+			e := ended{task: true}
+			if observe != nil {
+				e.now = p.observe(w, start, false)
+			}
+			inTask = false
+			next, to := p.putBack(w, e)
+			if to == backExit {
+				return false
+			}
+			if to == backWait {
+				break
+			}
+			arg = next // backRun: the oldest queued task, at once
 		}
 	}
 	stopped = true
@@ -110,6 +148,7 @@ func (p *core[T]) serve(w *worker[T]) (again bool) {
 type ended struct {
 	task, panicked bool
 	stopped        bool // w exits because the pool closed its channel
+	woke           bool // w was woken (queue mode) to take a queued task
 	now            int64
 }
 

@@ -1,4 +1,5 @@
-// Package queue holds the containers a pool keeps its idle workers in.
+// Package queue holds the containers a pool keeps its idle workers in,
+// Stack and Ring, and FIFO, the queue of tasks of a pool in queue mode.
 //
 // Both containers keep workers in the order they were pushed, which is also
 // the order of their LastUsed times: a pool stamps a worker when it goes idle
