@@ -102,8 +102,9 @@ type core[T any] struct {
 	// Counters of Stats kept by the workers as they come back (putBack,
 	// retire), under the lock they take anyway.
 	completed, panicked uint64
-	waitTotal           int64 // nanoseconds waited by the tasks handed over from the line
-	stopping            int   // workers told to exit (channel closed) that have not yet: not Busy
+	queuedTotal         uint64 // tasks accepted into the queue (Stats.Submitted adds the atomic submitted)
+	waitTotal           int64  // nanoseconds waited by the tasks handed over from the line
+	stopping            int    // workers told to exit (channel closed) that have not yet: not Busy
 
 	// Queue mode (QueueSize > 0): every task goes through the queue, and
 	// workers take the oldest. Invariant, under mu: while more tasks are

@@ -113,7 +113,7 @@ func (p *core[T]) stats() Stats {
 		Busy:      running - idle - p.stopping,
 		Idle:      idle + p.stopping,
 		Queued:    len(p.sleeping) + p.queue.Len(),
-		Submitted: p.submitted.Load(),
+		Submitted: p.submitted.Load() + p.queuedTotal,
 		Completed: p.completed,
 		Panicked:  p.panicked,
 		Rejected:  p.rejected.Load(),

@@ -71,6 +71,10 @@ func runners() []runner {
 			p, _ := ants.NewPool(c)
 			return func(f func()) { _ = p.Submit(f) }, p.Release
 		})},
+		{"this Pool, queue", withWG(func(c int) (func(func()), func()) {
+			p, _ := ants.NewPool(c, ants.WithQueueSize(queueSize))
+			return func(f func()) { _ = p.Submit(f) }, p.Release
+		})},
 		{"ants Pool", withWG(func(c int) (func(func()), func()) {
 			p, _ := antsv2.NewPool(c)
 			return func(f func()) { _ = p.Submit(f) }, p.Release
@@ -120,12 +124,19 @@ func simple(body func()) []contender {
 	return cs
 }
 
+// queueSize is the queue of the queue-mode contenders ("…, queue").
+const queueSize = 1024
+
 // generic adds the contenders that bind body to a func pool: no closure per
 // task.
 func generic(body func()) []contender {
 	return []contender{
 		invoker("this PoolWithFuncGeneric", func(n int, fn func(int)) invokePool {
 			p, _ := ants.NewPoolWithFuncGeneric(n, fn)
+			return p
+		}, body),
+		invoker("this PoolWithFuncGeneric, queue", func(n int, fn func(int)) invokePool {
+			p, _ := ants.NewPoolWithFuncGeneric(n, fn, ants.WithQueueSize(queueSize))
 			return p
 		}, body),
 		invoker("ants PoolWithFuncGeneric", func(n int, fn func(int)) invokePool {
@@ -240,6 +251,10 @@ func multi(body func()) []contender {
 			mp, _ := ants.NewMultiPool(n, 1, ants.RoundRobin)
 			return mp.Submit, mp.Release
 		}, body),
+		submitter("this MultiPool, queue", func(n int) (func(func()) error, func()) {
+			mp, _ := ants.NewMultiPool(n, 1, ants.RoundRobin, ants.WithQueueSize(queueSize))
+			return mp.Submit, mp.Release
+		}, body),
 		submitter("ants MultiPool", func(n int) (func(func()) error, func()) {
 			mp, _ := antsv2.NewMultiPool(n, 1, antsv2.RoundRobin)
 			return mp.Submit, func() { _ = mp.ReleaseTimeout(time.Second) }
@@ -308,6 +323,18 @@ func fanOut() []contender {
 			p, _ := ants.NewPool(limit)
 			return func(ctx context.Context, n, limit int, task func(context.Context, int) error) error {
 				g := p.Group(ctx, ants.WithLimit(limit))
+				for i := range n {
+					g.Go(func(ctx context.Context) error { return task(ctx, i) })
+				}
+				return g.Wait()
+			}, p.Release
+		}},
+		{"this Group, queue", func(limit int) (group, func()) {
+			// The pool's capacity is the limit; Go returns once its task is
+			// queued, and workers take the tasks in order.
+			p, _ := ants.NewPool(limit, ants.WithQueueSize(queueSize))
+			return func(ctx context.Context, n, _ int, task func(context.Context, int) error) error {
+				g := p.Group(ctx)
 				for i := range n {
 					g.Go(func(ctx context.Context) error { return task(ctx, i) })
 				}
