@@ -68,6 +68,9 @@ func newFuzzPool(opts, size byte) (fp *fuzzPool, n, pools int, err error) {
 	if opts&0x80 != 0 {
 		options = append(options, ants.WithExpiryDuration(-time.Second))
 	}
+	if size&0x40 != 0 { // queue mode
+		options = append(options, ants.WithQueueSize(1+int(size>>4)%3))
+	}
 	fp = new(fuzzPool)
 	switch opts % 3 {
 	case 0:
@@ -123,6 +126,9 @@ func FuzzPoolOperations(f *testing.F) {
 	f.Add(byte(0x06), byte(0x81), []byte{0, 1})
 	f.Add(byte(0), byte(1), []byte{0x81, 0x80, 0x81, 2, 0x89, 5, 0x80, 6, 0x80})
 	f.Add(byte(1), byte(0), []byte{0x81, 0x81, 0x80, 2, 0x80})
+	f.Add(byte(0), byte(0x41), []byte{1, 1, 1, 1, 0x81, 0, 9, 5, 2, 6, 1, 1, 4, 2})
+	f.Add(byte(2), byte(0x51), []byte{1, 1, 1, 1, 1, 0x89, 7, 2, 6, 0, 0})
+	f.Add(byte(1), byte(0x61), []byte{1, 1, 1, 1, 0x80, 3, 8, 5, 6, 1, 4, 2})
 	f.Fuzz(func(t *testing.T, opts, size byte, ops []byte) {
 		if len(ops) > 64 {
 			ops = ops[:64]
@@ -221,6 +227,12 @@ func FuzzPoolOperations(f *testing.F) {
 						}
 						return nil
 					})
+				}
+				if size&0x40 != 0 {
+					// Queued group tasks are accepted: even when the group's
+					// context ends, Wait waits for them to reach a worker,
+					// which the held tasks would keep from them.
+					openGate()
 				}
 				err := g.Wait()
 				cancel()

@@ -1,0 +1,438 @@
+package ants_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/antspool/ants"
+)
+
+func TestQueueSizeValidation(t *testing.T) {
+	bad := ants.WithQueueSize(-1)
+	fn := func(any) {}
+	gfn := func(int) {}
+	for name, err := range map[string]error{
+		"NewPool":                     second(ants.NewPool(2, bad)),
+		"NewPoolWithFunc":             second(ants.NewPoolWithFunc(2, fn, bad)),
+		"NewPoolWithFuncGeneric":      second(ants.NewPoolWithFuncGeneric(2, gfn, bad)),
+		"NewMultiPool":                second(ants.NewMultiPool(2, 2, ants.RoundRobin, bad)),
+		"NewMultiPoolWithFunc":        second(ants.NewMultiPoolWithFunc(2, 2, fn, ants.RoundRobin, bad)),
+		"NewMultiPoolWithFuncGeneric": second(ants.NewMultiPoolWithFuncGeneric(2, 2, gfn, ants.RoundRobin, bad)),
+	} {
+		if !errors.Is(err, ants.ErrInvalidQueueSize) {
+			t.Errorf("%s with WithQueueSize(-1): err = %v, want ErrInvalidQueueSize", name, err)
+		}
+	}
+	p, err := ants.NewPool(2, ants.WithQueueSize(0))
+	if err != nil {
+		t.Fatalf("WithQueueSize(0): %v", err)
+	}
+	mustRelease(t, p)
+}
+
+func second[T any](_ T, err error) error { return err }
+
+// While every worker is busy, a submit queues its task and returns nil at
+// once, without parking; past the queue's size it waits, or is refused.
+func TestQueueAcceptsWithoutParkingTheCaller(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, _ := ants.NewPool(2, ants.WithQueueSize(3))
+		b := newBlocker()
+		b.fill(t, p.Submit, 2)
+		var ran atomic.Int32
+		for i := range 3 {
+			if err := p.Submit(func() { ran.Add(1) }); err != nil {
+				t.Fatalf("Submit %d into a queue with room = %v", i, err)
+			}
+		}
+		if err := p.TrySubmit(func() {}); !errors.Is(err, ants.ErrPoolOverload) {
+			t.Errorf("TrySubmit on a full queue = %v, want ErrPoolOverload", err)
+		}
+		if s := p.Stats(); s.Queued != 3 || s.Busy != 2 || s.Waiting != 0 || s.Submitted != 5 {
+			t.Errorf("Stats = %+v, want 3 queued, 2 busy, 5 submitted", s)
+		}
+
+		blocked := make(chan error, 1)
+		go func() { blocked <- p.Submit(func() { ran.Add(1) }) }()
+		synctest.Wait()
+		if p.Waiting() != 1 {
+			t.Fatalf("Waiting = %d, want the caller past the queue's size", p.Waiting())
+		}
+		b.open()
+		if err := <-blocked; err != nil {
+			t.Errorf("the blocked Submit = %v, want nil once its task is queued", err)
+		}
+		mustRelease(t, p)
+		if ran.Load() != 4 {
+			t.Errorf("%d queued tasks ran, want 4", ran.Load())
+		}
+	})
+}
+
+func TestQueueRunsTasksInSubmissionOrder(t *testing.T) {
+	for _, size := range []int{1, 3} {
+		t.Run(fmt.Sprintf("queue %d", size), func(t *testing.T) {
+			p, _ := ants.NewPool(1, ants.WithQueueSize(size))
+			b := newBlocker()
+			b.fill(t, p.Submit, 1)
+			var mu sync.Mutex
+			var order []int
+			submitted := make(chan struct{})
+			go func() {
+				defer close(submitted)
+				for i := range 20 { // beyond the queue: these callers wait in line, in order
+					_ = p.Submit(func() {
+						mu.Lock()
+						order = append(order, i)
+						mu.Unlock()
+					})
+				}
+			}()
+			b.open()
+			<-submitted
+			mustRelease(t, p)
+			if want := seq(20); !slices.Equal(order, want) {
+				t.Errorf("tasks ran in order %v, want %v", order, want)
+			}
+		})
+	}
+}
+
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}
+
+// A caller waiting for room leaves the line when its context ends: its
+// task never runs, and Waiting drops back.
+func TestQueueBlockedCallerCancels(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for _, tc := range groupPools(t, 1, ants.WithQueueSize(1)) {
+			p := tc.pool
+			b := newBlocker()
+			b.fill(t, p.Submit, 1)
+			if err := p.Submit(func() {}); err != nil { // fills the queue
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			var ran atomic.Bool
+			done := make(chan error, 1)
+			go func() { done <- p.SubmitCtx(ctx, func(context.Context) { ran.Store(true) }) }()
+			synctest.Wait()
+			if p.Waiting() != 1 {
+				t.Fatalf("%s: Waiting = %d, want 1", tc.name, p.Waiting())
+			}
+			cancel()
+			if err := <-done; !errors.Is(err, context.Canceled) {
+				t.Errorf("%s: SubmitCtx = %v, want context.Canceled", tc.name, err)
+			}
+			if p.Waiting() != 0 {
+				t.Errorf("%s: Waiting = %d after the cancel", tc.name, p.Waiting())
+			}
+			b.open()
+			mustRelease(t, p)
+			if ran.Load() {
+				t.Errorf("%s: the cancelled caller's task ran", tc.name)
+			}
+		}
+	})
+}
+
+// Release stops admission and wakes the waiting callers, but every queued
+// task still runs, once, with the context it was submitted with; and
+// ReleaseContext returns nil only when the queue has drained.
+func TestQueueDrainsOnRelease(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for _, tc := range groupPools(t, 2, ants.WithQueueSize(4)) {
+			p := tc.pool
+			b := newBlocker()
+			b.fill(t, p.Submit, 2)
+			type key struct{}
+			var ran atomic.Int32
+			var ctxs sync.Map
+			queued := 4 // the Pool's queue; the MultiPool has two sub-pools of one worker, a queue of 4 each
+			if tc.name == "MultiPool" {
+				queued = 8
+			}
+			for i := range queued {
+				ctx, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, i))
+				if err := p.SubmitCtx(ctx, func(ctx context.Context) {
+					ran.Add(1)
+					ctxs.Store(ctx.Value(key{}), ctx.Err())
+				}); err != nil {
+					t.Fatal(err)
+				}
+				cancel() // ended before the task runs: it runs with it all the same
+			}
+			blocked := make(chan error, 1)
+			go func() { blocked <- p.Submit(func() { ran.Add(100) }) }()
+			synctest.Wait()
+
+			released := make(chan error, 1)
+			go func() { released <- p.ReleaseContext(context.Background()) }()
+			if err := <-blocked; !errors.Is(err, ants.ErrPoolClosed) {
+				t.Errorf("%s: the caller waiting for room got %v, want ErrPoolClosed", tc.name, err)
+			}
+			if err := p.Submit(func() {}); !errors.Is(err, ants.ErrPoolClosed) {
+				t.Errorf("%s: Submit after Release = %v", tc.name, err)
+			}
+			synctest.Wait()
+			select {
+			case err := <-released:
+				t.Fatalf("%s: ReleaseContext returned %v with the queue not drained", tc.name, err)
+			default:
+			}
+			b.open()
+			if err := <-released; err != nil {
+				t.Fatalf("%s: ReleaseContext = %v", tc.name, err)
+			}
+			if int(ran.Load()) != queued {
+				t.Errorf("%s: ran = %d, want the %d queued tasks, once each", tc.name, ran.Load(), queued)
+			}
+			for i := range queued {
+				if err, ok := ctxs.Load(i); !ok || err != context.Canceled {
+					t.Errorf("%s: task %d saw ctx.Err() = %v (%v), want its own, cancelled context", tc.name, i, err, ok)
+				}
+			}
+			if s := tc.pool.(statsOf).Stats(); s.Queued != 0 || s.Running != 0 || s.Submitted != s.Completed {
+				t.Errorf("%s: Stats after the drain = %+v", tc.name, s)
+			}
+		}
+	})
+}
+
+// Workers do not expire while tasks are queued, and growing the pool
+// starts workers for queued tasks at once.
+func TestQueueTuneAndExpiry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, _ := ants.NewPool(1, ants.WithQueueSize(10), ants.WithExpiryDuration(time.Second))
+		b := newBlocker()
+		b.fill(t, p.Submit, 1)
+		started := make(chan struct{}, 10)
+		hold := make(chan struct{})
+		for range 3 {
+			_ = p.Submit(func() { started <- struct{}{}; <-hold })
+		}
+		time.Sleep(10 * time.Second) // ten expiry periods: the busy worker stays
+		synctest.Wait()
+		if p.Running() != 1 || len(started) != 0 {
+			t.Fatalf("Running = %d, %d started; want the one busy worker, nothing started", p.Running(), len(started))
+		}
+		p.Tune(4)
+		synctest.Wait()
+		if len(started) != 3 || p.Running() != 4 {
+			t.Errorf("after Tune(4): %d queued tasks started, Running = %d; want 3 and 4", len(started), p.Running())
+		}
+		close(hold)
+		b.open()
+		mustRelease(t, p)
+	})
+}
+
+// Group.Go returns once its task is queued; a queued task whose group has
+// ended is skipped when it reaches a worker. A queued Group retry is not an
+// acceptance: Release ends it with ErrPoolClosed.
+func TestQueueWithGroups(t *testing.T) {
+	t.Run("Go returns once queued; skipped when the group ended", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			p, _ := ants.NewPool(1, ants.WithQueueSize(8))
+			b := newBlocker()
+			b.fill(t, p.Submit, 1)
+			parent, cancel := context.WithCancel(context.Background())
+			g := p.Group(parent)
+			var ran atomic.Int32
+			for range 5 {
+				g.Go(func(context.Context) error { ran.Add(1); return nil }) // does not block
+			}
+			if s := p.Stats(); s.Queued != 5 {
+				t.Fatalf("Queued = %d, want the 5 group tasks", s.Queued)
+			}
+			cancel()
+			b.open()
+			if err := g.Wait(); !errors.Is(err, context.Canceled) {
+				t.Errorf("Wait = %v, want the skipped tasks' cause", err)
+			}
+			if ran.Load() != 0 {
+				t.Errorf("%d tasks of an ended group ran", ran.Load())
+			}
+			mustRelease(t, p)
+		})
+	})
+	t.Run("Release refuses a queued retry", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			p, _ := ants.NewPool(1, ants.WithQueueSize(8))
+			g := p.Group(context.Background(), ants.WithRetry(constantRetry(time.Millisecond)))
+			var attempts atomic.Int32
+			g.Go(func(context.Context) error { attempts.Add(1); return errBoom })
+			synctest.Wait()
+			b := newBlocker()
+			b.fill(t, p.Submit, 1)
+			time.Sleep(time.Millisecond) // the retry comes due, and is queued behind the blocker
+			synctest.Wait()
+			if s := p.Stats(); s.Queued != 1 {
+				t.Fatalf("Queued = %d, want the retry", s.Queued)
+			}
+			released := make(chan error, 1)
+			go func() { released <- p.ReleaseContext(context.Background()) }()
+			if err := g.Wait(); !errors.Is(err, ants.ErrPoolClosed) {
+				t.Errorf("Wait = %v, want ErrPoolClosed", err)
+			}
+			b.open()
+			if err := <-released; err != nil {
+				t.Errorf("ReleaseContext = %v", err)
+			}
+			if attempts.Load() != 1 {
+				t.Errorf("%d attempts, want 1: the queued retry must not run", attempts.Load())
+			}
+		})
+	})
+}
+
+// Nonblocking and MaxBlockingTasks apply past the queue's size.
+func TestQueueOverloadOptions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, _ := ants.NewPool(1, ants.WithQueueSize(1), ants.WithNonblocking(true))
+		b := newBlocker()
+		b.fill(t, p.Submit, 1)
+		if err := p.Submit(func() {}); err != nil {
+			t.Fatalf("Submit into the queue = %v", err)
+		}
+		if err := p.Submit(func() {}); !errors.Is(err, ants.ErrPoolOverload) {
+			t.Errorf("Nonblocking, queue full: Submit = %v, want ErrPoolOverload", err)
+		}
+		b.open()
+		mustRelease(t, p)
+
+		q, _ := ants.NewPool(1, ants.WithQueueSize(1), ants.WithMaxBlockingTasks(1))
+		b = newBlocker()
+		b.fill(t, q.Submit, 1)
+		_ = q.Submit(func() {})
+		go func() { _ = q.Submit(func() {}) }()
+		synctest.Wait()
+		if err := q.Submit(func() {}); !errors.Is(err, ants.ErrPoolOverload) {
+			t.Errorf("MaxBlockingTasks 1, one waiting: Submit = %v, want ErrPoolOverload", err)
+		}
+		b.open()
+		mustRelease(t, q)
+	})
+}
+
+// On a multi-pool the size applies to each sub-pool: size × n tasks queue
+// without waiting.
+func TestQueuePerSubPool(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mp, _ := ants.NewMultiPool(3, 1, ants.RoundRobin, ants.WithQueueSize(2), ants.WithNonblocking(true))
+		b := newBlocker()
+		b.fill(t, mp.Submit, 3)
+		for i := range 6 {
+			if err := mp.Submit(func() {}); err != nil {
+				t.Fatalf("Submit %d = %v, want room for 2 × 3", i, err)
+			}
+		}
+		if err := mp.Submit(func() {}); !errors.Is(err, ants.ErrPoolOverload) {
+			t.Errorf("the 7th = %v, want ErrPoolOverload", err)
+		}
+		if s := mp.Stats(); s.Queued != 6 {
+			t.Errorf("Queued = %d, want 6", s.Queued)
+		}
+		b.open()
+		mustRelease(t, mp)
+		if s := mp.Stats(); s.Completed != 9 {
+			t.Errorf("Completed = %d, want 9", s.Completed)
+		}
+	})
+}
+
+// Every accepted task runs exactly once through Release, Reboot and Tune
+// churn, on every queue-mode pool kind.
+func TestQueueExactlyOnceUnderChurn(t *testing.T) {
+	rounds := rounds(200, 40)
+	for _, tc := range []struct {
+		name string
+		new  func(run func(*atomic.Int32)) (submit func(*atomic.Int32) error, p interface {
+			Release()
+			Reboot()
+			Tune(int)
+			ReleaseContext(context.Context) error
+		})
+	}{
+		{"Pool", func(run func(*atomic.Int32)) (func(*atomic.Int32) error, interface {
+			Release()
+			Reboot()
+			Tune(int)
+			ReleaseContext(context.Context) error
+		}) {
+			p, _ := ants.NewPool(2, ants.WithQueueSize(3))
+			return func(c *atomic.Int32) error { return p.Submit(func() { run(c) }) }, p
+		}},
+		{"PoolWithFuncGeneric", func(run func(*atomic.Int32)) (func(*atomic.Int32) error, interface {
+			Release()
+			Reboot()
+			Tune(int)
+			ReleaseContext(context.Context) error
+		}) {
+			p, _ := ants.NewPoolWithFuncGeneric(2, run, ants.WithQueueSize(3))
+			return p.Invoke, p
+		}},
+		{"MultiPool", func(run func(*atomic.Int32)) (func(*atomic.Int32) error, interface {
+			Release()
+			Reboot()
+			Tune(int)
+			ReleaseContext(context.Context) error
+		}) {
+			mp, _ := ants.NewMultiPool(2, 1, ants.RoundRobin, ants.WithQueueSize(2))
+			return func(c *atomic.Int32) error { return mp.Submit(func() { run(c) }) }, mp
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			submit, p := tc.new(func(c *atomic.Int32) { c.Add(1) })
+			var accepted, refused []*atomic.Int32
+			var mu sync.Mutex
+			stop := make(chan struct{})
+			wait := repeat(3, stop, func() {
+				c := new(atomic.Int32)
+				err := submit(c)
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil {
+					accepted = append(accepted, c)
+				} else {
+					refused = append(refused, c)
+				}
+			})
+			for i := range rounds {
+				p.Tune(1 + i%3)
+				if i%2 == 0 {
+					p.Release()
+				} else {
+					_ = p.ReleaseContext(context.Background())
+				}
+				p.Reboot()
+			}
+			close(stop)
+			wait()
+			mustRelease(t, p)
+			for _, c := range accepted {
+				if n := c.Load(); n != 1 {
+					t.Fatalf("an accepted task ran %d times", n)
+				}
+			}
+			for _, c := range refused {
+				if n := c.Load(); n != 0 {
+					t.Fatalf("a refused task ran %d times", n)
+				}
+			}
+			t.Logf("%d accepted, %d refused", len(accepted), len(refused))
+		})
+	}
+}
