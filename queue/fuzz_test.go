@@ -21,7 +21,7 @@ func FuzzIdleQueues(f *testing.F) {
 		s := new(Stack[*item])
 		r := NewRing[*item](ringSize)
 		var model, ringModel []*item // oldest first
-		var fifo FIFO[*item]          // alongside: a FIFO of the same pushes, popped oldest first
+		var fifo FIFO[*item]         // alongside: a FIFO of the same pushes, popped oldest first
 		var fifoModel []*item
 		clock, id := 0, 0
 		for _, op := range ops {
