@@ -238,9 +238,10 @@ func (p *Pool) SubmitCtx(ctx context.Context, task func(context.Context)) error 
 }
 
 // ReleaseContext releases the pool, as Release does, then waits until every
-// task has returned and every goroutine the pool started (workers, their
-// panic handlers, the purge goroutine) has exited. It returns nil then: after
-// a nil return nothing of the pool is running. If ctx ends first, it returns
+// task has returned (in queue mode: until the queue has drained) and every
+// goroutine the pool started (workers, their panic handlers, the purge
+// goroutine) has exited. It returns nil then: after a nil return nothing of
+// the pool is running. If ctx ends first, it returns
 // ctx.Err() and the pool stays released, its remaining workers exiting as
 // their tasks return.
 //

@@ -254,6 +254,11 @@ func (g *Group) Context() context.Context { return g.ctx }
 // as under any limit; give the parent context a deadline. conc's Go, which
 // ignores its context, cannot be released even then.)
 //
+// On a queue-mode pool (WithQueueSize), Go returns once its task is
+// queued; if the group's context ends meanwhile, the task is skipped when
+// it reaches a worker, so Wait then waits for the tasks queued ahead of it
+// to let a worker go.
+//
 // A task that fails, panics or calls runtime.Goexit fails the group (see
 // Wait). Go itself returns nothing: a task that cannot start is reported
 // by Wait. If the group's context is done before the task starts, the task
@@ -270,7 +275,8 @@ func (g *Group) Go(task func(ctx context.Context) error) {
 }
 
 // TryGo runs task like Go, but only if a worker and a WithLimit slot are
-// free now; it never blocks. It returns false, without running the task and
+// free now (on a queue-mode pool: a WithLimit slot and room in the queue);
+// it never blocks. It returns false, without running the task and
 // without a group error, when none is free or the group's context is done.
 // On a released pool, and for a nil task, it returns false and the group
 // fails with ErrPoolClosed or ErrNilTask, as with Go.

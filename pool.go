@@ -14,7 +14,9 @@ import (
 //
 // Submit and SubmitCtx hand a task to an idle worker, start a new worker
 // while fewer than Cap are alive, or else wait for one to free up: callers
-// that wait are served first-come first-served. Before it starts a worker
+// that wait are served first-come first-served. In queue mode
+// (WithQueueSize), a task that finds every worker busy is queued instead,
+// and the submit returns at once while the queue has room. Before it starts a worker
 // beside busy ones, a submit yields the processor once (runtime.Gosched),
 // so that workers whose tasks have just returned are reused instead: under
 // load the pool stays near the number of workers its work needs. Workers
@@ -62,12 +64,13 @@ func callTask(task func()) { task() }
 func (p *Pool) Submit(task func()) error { return submitTask(&p.core, task) }
 
 // TrySubmit runs task on a pool worker if one is free, or can be started,
-// right now; it never waits. It returns nil once a worker has accepted
-// task, or else, without running task, ErrPoolOverload when every worker
-// is busy and the pool is at capacity, ErrPoolClosed after Release
-// (checked first), or ErrNilTask for a nil task. TrySubmit does not join
-// the line of waiting callers, whatever WithNonblocking and
-// WithMaxBlockingTasks say.
+// right now, or, in queue mode, queues it if the queue has room; it never
+// waits. It returns nil once task is accepted, or else, without running
+// task, ErrPoolOverload when every worker is busy and the pool is at
+// capacity (and the queue full), ErrPoolClosed after Release (checked
+// first), or ErrNilTask for a nil task. TrySubmit does not join the line
+// of waiting callers, whatever WithNonblocking and WithMaxBlockingTasks
+// say.
 func (p *Pool) TrySubmit(task func()) error { return trySubmitTask(&p.core, task) }
 
 // core is the one pool implementation behind Pool, PoolWithFunc and
@@ -228,11 +231,13 @@ func (p *core[T]) Tune(size int) {
 
 // Release closes the pool. In order, it
 //   - makes every later submit return ErrPoolClosed;
-//   - wakes every caller waiting for a worker with ErrPoolClosed;
+//   - wakes every caller waiting for a worker (or, in queue mode, for room
+//     in the queue) with ErrPoolClosed;
 //   - ends with ErrPoolClosed every Group retry waiting for a worker or
 //     for its delay (its timer is stopped, and it never runs again);
 //   - stops the idle workers and the purge goroutine;
-//   - lets running tasks finish: their workers exit afterwards.
+//   - lets running tasks finish, and, in queue mode, the queued tasks run:
+//     the workers exit once the queue is empty.
 //
 // Release does not wait; ReleaseContext does. Calling it on a released pool
 // does nothing. Reboot opens the pool again.
