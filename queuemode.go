@@ -221,7 +221,12 @@ func (mp *multiPool[T]) enqueue(ctx context.Context, arg T) error {
 	if err := mp.line.enter(wt, mp.pools[0].clock()); err != nil {
 		return err
 	}
-	mp.admitEach()
+	if !mp.admitEach() && mp.line.leave(wt) {
+		// Released between the offer and the joining, its line already
+		// emptied: nobody would ever take wt.
+		mp.line.recycle(wt)
+		return ErrPoolClosed
+	}
 	_, err := mp.line.wait(ctx, wt)
 	return err
 }
@@ -234,8 +239,11 @@ func (mp *multiPool[T]) postQueued(first int, arg T, refuse func(error)) (withdr
 	}
 	wt := &waiter[T]{arg: arg, carries: true, refuse: refuse, since: mp.pools[0].clock()}
 	mp.line.join(wt)
-	mp.admitEach()
-	return func() bool { return mp.line.leave(wt) }, nil
+	withdraw = func() bool { return mp.line.leave(wt) }
+	if !mp.admitEach() && withdraw() { // as in enqueue
+		return nil, ErrPoolClosed
+	}
+	return withdraw, nil
 }
 
 // offerEach offers arg to the sub-pools, from first on: first to those
@@ -265,13 +273,18 @@ func (mp *multiPool[T]) offerEach(first int, arg T, refuse func(error)) bool {
 // admitEach admits the oldest waiters of the shared line into the
 // sub-pools' queues that have room. A waiter that has just joined calls
 // it: room may have opened between its offer and its joining, with no
-// worker left to admit it.
-func (mp *multiPool[T]) admitEach() {
+// worker left to admit it. It reports whether every sub-pool is open; a
+// closed one has emptied the line already, maybe before the waiter joined.
+func (mp *multiPool[T]) admitEach() (open bool) {
+	open = true
 	for _, p := range mp.pools {
 		p.mu.Lock()
-		if p.state.Load() != CLOSED {
+		if p.state.Load() == CLOSED {
+			open = false
+		} else {
 			p.admitLocked()
 		}
 		p.mu.Unlock()
 	}
+	return open
 }
