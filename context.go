@@ -84,7 +84,7 @@ func (p *core[T]) tryAcquire() (*worker[T], error) {
 // ErrPoolClosed) at once.
 // In queue mode, the queue takes arg if it has room (see tryEnqueue).
 func (p *core[T]) trySubmit(arg T) error {
-	if p.queueMode() {
+	if p.queued {
 		return p.tally(p.tryEnqueue(arg))
 	}
 	w, err := p.tryAcquire()
@@ -110,7 +110,7 @@ func (p *core[T]) trySubmit(arg T) error {
 func (p *core[T]) post(arg T, refuse func(error)) (withdraw func() bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.queueMode() {
+	if p.queued {
 		return p.postQueuedLocked(arg, refuse)
 	}
 	w, err := p.takeOrGrowLocked()

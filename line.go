@@ -17,8 +17,8 @@ import (
 // core's lock, and looks at the sub-pools once more after joining (see
 // multiPool.acquire), so no worker goes idle while it waits.
 type waitLine[T any] struct {
-	n          atomic.Int32 // waiters in line, callers and posted tasks; written under mu
-	callers    atomic.Int32 // the blocked callers among them (Waiting); written under mu
+	callers    atomic.Int32 // blocked callers in line (Waiting); written under mu
+	posted     atomic.Int32 // posted tasks in line; written under mu
 	maxWaiters int          // callers that may wait at once; 0: no limit (MaxBlockingTasks)
 
 	mu         sync.Mutex // guards the list and every waiter's queued, prev and next
@@ -45,7 +45,7 @@ type waiter[T any] struct {
 
 // len returns the number of waiters, callers and posted tasks. It may be
 // called without mu.
-func (l *waitLine[T]) len() int { return int(l.n.Load()) }
+func (l *waitLine[T]) len() int { return int(l.callers.Load() + l.posted.Load()) }
 
 // waiting returns the number of blocked callers in line: Waiting, which
 // does not count posted tasks. It may be called without mu.
@@ -70,9 +70,9 @@ func (l *waitLine[T]) pushBackLocked(wt *waiter[T]) {
 
 // count adds d to the counters wt belongs to.
 func (l *waitLine[T]) count(wt *waiter[T], d int32) {
-	l.n.Add(d)
 	if wt.ch == nil {
-		return // a posted task
+		l.posted.Add(d)
+		return
 	}
 	l.callers.Add(d)
 	if wt.tally != nil {

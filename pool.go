@@ -87,9 +87,14 @@ type core[T any] struct {
 	running  atomic.Int32 // worker goroutines alive, busy or idle (ants' meaning). Written under mu.
 	state    atomic.Int32 // OPENED or CLOSED. Written under mu.
 
-	// Counters of Stats that no lock covers: submitted by the submitters,
-	// as they hand a task over; rejected and canceled on paths that fail.
-	submitted, rejected, canceled atomic.Uint64
+	// Counters of Stats that no lock covers: rejected and canceled, on
+	// paths that fail; submitted, on a cache line of its own, by the
+	// submitters as they hand a task over (sharing the line of mu, it made
+	// every hand-over measurably slower).
+	rejected, canceled atomic.Uint64
+	_                  [64]byte
+	submitted          atomic.Uint64
+	_                  [56]byte
 	// timing turns on the clock reads that time the waits (Stats.WaitTime,
 	// TaskInfo.Wait): set by the first Stats call, or by a task observer.
 	// Until then a task that waits costs no clock read.
@@ -117,10 +122,11 @@ type core[T any] struct {
 	queue  queue.FIFO[queued[T]] // accepted tasks not yet started, and Group retries; guarded by mu
 	waking int                   // workers woken or started for queued tasks that have not taken one yet; guarded by mu
 
-	line *waitLine[T] // callers and posted tasks waiting for a worker; shared by a MultiPool's sub-pools
-	run  func(T)      // what a worker does with what it is handed; set once by init
-	opts Options      // validated; set once by init
-	mark *worker[T]   // no goroutine: what a queue-mode caller is sent once its task is queued
+	line   *waitLine[T] // callers and posted tasks waiting for a worker; shared by a MultiPool's sub-pools
+	run    func(T)      // what a worker does with what it is handed; set once by init
+	opts   Options      // validated; set once by init
+	mark   *worker[T]   // no goroutine: what a queue-mode caller is sent once its task is queued
+	queued bool         // QueueSize > 0: queue mode; set once by init
 }
 
 // idleQueue is what queue.Stack and queue.Ring have in common.
@@ -167,6 +173,7 @@ func (p *core[T]) init(size int, run func(T), options []Option) error {
 	p.opts = *opts
 	p.timing.Store(opts.TaskObserver != nil)
 	p.mark = &worker[T]{pool: p}
+	p.queued = opts.QueueSize > 0
 	p.epoch = newEpoch()
 	return nil
 }
@@ -343,7 +350,7 @@ func (p *core[T]) spawnLocked() *worker[T] {
 // In queue mode it starts workers for the queued tasks no worker is coming
 // for, and admits waiters into the queue.
 func (p *core[T]) serveWaitersLocked() {
-	if p.queueMode() {
+	if p.queued {
 		for p.startForQueueLocked() {
 		}
 		p.admitLocked()
@@ -432,18 +439,10 @@ func (p *core[T]) putBack(w *worker[T], e ended) (T, backTo) {
 	var zero T
 	p.mu.Lock()
 	p.countLocked(e)
-	// A worker woken for a queued task takes one even above a capacity
-	// tuned down meanwhile; it exits after it.
-	if c := p.capacity.Load(); !e.woke && c >= 0 && p.running.Load() > c {
-		p.mu.Unlock()
-		return zero, backExit
+	if p.queued {
+		return p.nextQueuedLocked(w, e)
 	}
-	if q, ok := p.takeQueuedLocked(); ok {
-		p.startQueuedLocked(w, q, e.now) // the observer's read at the task's return is the start
-		p.mu.Unlock()
-		return q.arg, backRun
-	}
-	if p.state.Load() == CLOSED {
+	if c := p.capacity.Load(); p.state.Load() == CLOSED || (c >= 0 && p.running.Load() > c) {
 		p.mu.Unlock()
 		return zero, backExit
 	}
@@ -564,7 +563,7 @@ func (p *core[T]) unpark(t *groupTask) bool {
 // accepted, or the reason it is not (counted in Stats).
 func (p *core[T]) submit(ctx context.Context, arg T) error {
 	p.mu.Lock()
-	if p.queueMode() {
+	if p.queued {
 		return p.tally(p.enqueue(ctx, arg))
 	}
 	w, err := p.takeOrGrowLocked()

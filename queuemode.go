@@ -23,8 +23,10 @@ type queued[T any] struct {
 	refuse func(error) // a Group retry's: refused, not run, if the pool is released first
 }
 
-// queueMode reports whether the pool queues its tasks.
-func (p *core[T]) queueMode() bool { return p.opts.QueueSize > 0 }
+// queueMode reports whether the pool queues its tasks: a field of its
+// own, read on every hand-over (a method reading opts measured a few
+// percent on tiny tasks, not inlined).
+func (p *core[T]) queueMode() bool { return p.queued }
 
 // enqueue is submit in queue mode: arg goes into the queue, or else its
 // caller waits in line for room (see waitLocked), and enqueue returns nil
@@ -146,14 +148,36 @@ func (p *core[T]) wake(w *worker[T]) {
 	}
 }
 
-// takeQueuedLocked takes the oldest queued task. mu must be held.
-func (p *core[T]) takeQueuedLocked() (queued[T], bool) {
+// nextQueuedLocked is putBack in queue mode, after counting what w did:
+// w takes the oldest queued task (backRun), or exits if the pool is over
+// capacity (unless w was woken for a task: it takes one even above a
+// capacity tuned down meanwhile, and exits after it) or closed with its
+// queue empty, or else goes idle. mu must be held; nextQueuedLocked
+// releases it.
+func (p *core[T]) nextQueuedLocked(w *worker[T], e ended) (T, backTo) {
+	var zero T
+	if c := p.capacity.Load(); !e.woke && c >= 0 && p.running.Load() > c {
+		p.mu.Unlock()
+		return zero, backExit
+	}
 	q, ok := p.queue.Pop()
-	if !ok && p.queueMode() && p.line.len() > 0 {
+	if !ok && p.line.len() > 0 {
 		p.admitLocked() // room with nobody admitted: cannot happen, but never strand a waiter
 		q, ok = p.queue.Pop()
 	}
-	return q, ok
+	if ok {
+		p.startQueuedLocked(w, q, e.now) // the observer's read at the task's return is the start
+		p.mu.Unlock()
+		return q.arg, backRun
+	}
+	if p.state.Load() == CLOSED {
+		p.mu.Unlock()
+		return zero, backExit
+	}
+	w.lastUsed = p.now
+	p.idle.Push(w) // cannot fail: the ring holds Cap workers
+	p.mu.Unlock()
+	return zero, backWait
 }
 
 // startQueuedLocked accounts for q, taken from the queue for w: a Group

@@ -61,7 +61,7 @@ func (p *core[T]) work(w *worker[T], e *epoch) {
 // first, then PanicHandler (or the logger) is called on this goroutine, which
 // still belongs to the pool's epoch, so ReleaseContext waits for the handler.
 func (p *core[T]) serve(w *worker[T]) (again bool) {
-	observe := p.opts.TaskObserver
+	observe, queueMode := p.opts.TaskObserver, p.queued
 	var start int64 // with an observer: when the current task started
 	inTask := false
 	stopped := false // ch was closed: the pool told w to exit
@@ -102,7 +102,7 @@ func (p *core[T]) serve(w *worker[T]) (again bool) {
 			if arg, ok = <-w.ch; !ok {
 				break
 			}
-			if p.queueMode() { // a wake-up: the task is the oldest queued one
+			if queueMode { // a wake-up: the task is the oldest queued one
 				next, to := p.putBack(w, ended{woke: true})
 				if to == backExit {
 					return false
