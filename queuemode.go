@@ -93,10 +93,12 @@ func (p *core[T]) offerLocked(arg T, refuse func(error), startNow bool) bool {
 	if p.state.Load() == CLOSED || p.line.len() > 0 {
 		return false
 	}
+	// The common case first: room in the queue (whoever takes the task).
 	unserved := p.queue.Len() - p.waking // queued tasks no worker is coming for yet
-	now := unserved < 0 || p.idle.Len() > 0 || p.hasRoomLocked()
-	if !now && (startNow || unserved >= p.opts.QueueSize) {
-		return false
+	if startNow || unserved >= p.opts.QueueSize {
+		if now := unserved < 0 || p.idle.Len() > 0 || p.hasRoomLocked(); !now {
+			return false
+		}
 	}
 	p.queue.Push(queued[T]{arg: arg, since: p.clock(), refuse: refuse})
 	if refuse == nil {
