@@ -17,8 +17,8 @@ import (
 // core's lock, and looks at the sub-pools once more after joining (see
 // multiPool.acquire), so no worker goes idle while it waits.
 type waitLine[T any] struct {
-	callers    atomic.Int32 // blocked callers in line (Waiting); written under mu
-	posted     atomic.Int32 // posted tasks in line; written under mu
+	n          atomic.Int32 // waiters in line, callers and posted tasks; written under mu
+	callers    atomic.Int32 // the blocked callers among them (Waiting); written under mu
 	maxWaiters int          // callers that may wait at once; 0: no limit (MaxBlockingTasks)
 
 	mu         sync.Mutex // guards the list and every waiter's queued, prev and next
@@ -45,7 +45,7 @@ type waiter[T any] struct {
 
 // len returns the number of waiters, callers and posted tasks. It may be
 // called without mu.
-func (l *waitLine[T]) len() int { return int(l.callers.Load() + l.posted.Load()) }
+func (l *waitLine[T]) len() int { return int(l.n.Load()) }
 
 // waiting returns the number of blocked callers in line: Waiting, which
 // does not count posted tasks. It may be called without mu.
@@ -70,9 +70,9 @@ func (l *waitLine[T]) pushBackLocked(wt *waiter[T]) {
 
 // count adds d to the counters wt belongs to.
 func (l *waitLine[T]) count(wt *waiter[T], d int32) {
+	l.n.Add(d)
 	if wt.ch == nil {
-		l.posted.Add(d)
-		return
+		return // a posted task
 	}
 	l.callers.Add(d)
 	if wt.tally != nil {
@@ -116,13 +116,14 @@ func (l *waitLine[T]) pop() *waiter[T] {
 // recycles wt and returns ErrPoolOverload.
 func (l *waitLine[T]) enter(wt *waiter[T], since int64) error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.fullLocked() {
+		l.mu.Unlock()
 		l.recycle(wt)
 		return ErrPoolOverload
 	}
 	wt.since = since
 	l.pushBackLocked(wt)
+	l.mu.Unlock()
 	return nil
 }
 
@@ -161,8 +162,11 @@ func (l *waitLine[T]) newCaller(tally *atomic.Int32) *waiter[T] {
 // recycle puts back a caller's waiter, off the line with its channel
 // drained, keeping nothing of its task.
 func (l *waitLine[T]) recycle(wt *waiter[T]) {
-	var zero T
-	wt.arg, wt.carries, wt.since, wt.tally = zero, false, 0, nil
+	if wt.carries {
+		var zero T
+		wt.arg, wt.carries = zero, false
+	}
+	wt.since, wt.tally = 0, nil
 	l.cache.Put(wt)
 }
 
