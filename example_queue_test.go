@@ -14,8 +14,9 @@ import (
 func ExampleWithQueueSize() {
 	pool, _ := ants.NewPool(1, ants.WithQueueSize(100))
 
-	release := make(chan struct{})
-	_ = pool.Submit(func() { <-release }) // the only worker is busy
+	started, release := make(chan struct{}), make(chan struct{})
+	_ = pool.Submit(func() { close(started); <-release })
+	<-started // the only worker is busy
 
 	var mu sync.Mutex
 	var order []int
