@@ -1,0 +1,3 @@
+package natsjs_test
+
+func runFleetChild() bool { return false }
