@@ -451,6 +451,13 @@ func (p *core[T]) putBack(w *worker[T], e ended) (T, backTo) {
 		p.mu.Unlock()
 		return zero, backWait
 	}
+	return p.idleLocked(w)
+}
+
+// idleLocked puts w among the idle workers, stamped with the coarse clock,
+// and releases mu: putBack's last resort.
+func (p *core[T]) idleLocked(w *worker[T]) (T, backTo) {
+	var zero T
 	w.lastUsed = p.now
 	p.idle.Push(w) // cannot fail: the ring holds Cap workers
 	p.mu.Unlock()

@@ -176,10 +176,7 @@ func (p *core[T]) nextQueuedLocked(w *worker[T], e ended) (T, backTo) {
 		p.mu.Unlock()
 		return zero, backExit
 	}
-	w.lastUsed = p.now
-	p.idle.Push(w) // cannot fail: the ring holds Cap workers
-	p.mu.Unlock()
-	return zero, backWait
+	return p.idleLocked(w)
 }
 
 // startQueuedLocked accounts for q, taken from the queue for w: a Group
