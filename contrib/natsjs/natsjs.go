@@ -176,8 +176,10 @@ func defaultBackOff() backoff.BackOff {
 //  1. it stops pulling, and hands back (naks, without delay) the messages
 //     pulled and not started, once its pull request has ended;
 //  2. it lets running handlers finish until the drain deadline
-//     (WithDrainTimeout), then cancels their contexts, waits a moment for
-//     them, and naks the messages of those still running;
+//     (WithDrainTimeout), then cancels their contexts, waits a moment (a
+//     second) for them, and naks the messages of those still running (a
+//     handler that ignores its context goes on running on the pool after
+//     Run returns; whatever it returns then is ignored);
 //  3. it returns nil. It closes neither the pool nor the connection.
 //
 // If the connection closes, the consumer is deleted, or r refuses a task
