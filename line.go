@@ -172,10 +172,12 @@ func (l *waitLine[T]) recycle(wt *waiter[T]) {
 
 // wait blocks the caller that wt stands for, already in line, until it is
 // served or ctx is done (a nil ctx, or one whose Done is nil, waits without
-// limit). It returns the
-// worker, ErrPoolClosed if the pool closed first, or ctx.Err(); in the last
-// two cases it holds nothing. If a worker reaches wt just as ctx ends, the
-// worker is passed on, as if its task had just returned, not lost.
+// limit). It returns the worker (or, for a queue-mode caller, the pool's
+// mark once its task is queued), ErrPoolClosed if the pool closed first, or
+// ctx.Err(); in the last two cases it holds nothing. If a worker reaches wt
+// just as ctx ends, the worker is passed on, as if its task had just
+// returned, not lost; a queue-mode task queued just as ctx ends was
+// accepted, and wait returns the mark.
 func (l *waitLine[T]) wait(ctx context.Context, wt *waiter[T]) (*worker[T], error) {
 	var done <-chan struct{}
 	if ctx != nil {
