@@ -1,19 +1,21 @@
 // Command benchmarks runs the same workloads on this module's pools and on
-// the pools users compare it with — ants v2, pond v2, conc, errgroup,
-// workerpool, plain goroutines and a channel semaphore — and prints a
-// markdown table per workload.
+// what Go programs use instead — ants v2, pond v2, conc, errgroup,
+// workerpool, semaphores and plain goroutines — each in its library's
+// fastest idiomatic form, and prints the report, RESULTS.md: what each
+// workload is, how to read the tables, the machine, and a markdown table per
+// workload.
 //
 // Every measurement runs in a fresh child process (so one contender's heap,
 // goroutines and GC state never weigh on the next), and repetitions are
 // interleaved, A B C A B C, so that drift of the machine hits every
 // contender alike. A cell shows the median and, in brackets, the min–max.
 //
-//	cd benchmarks && go run .            # the full run: a few minutes on 2 cores
+//	cd benchmarks && go run .            # the full run: about 10 minutes on 2 idle cores
 //	cd benchmarks && go run . -quick     # scaled down: checks that it all runs
 //	cd benchmarks && go run . -only W2   # one workload
-//	cd benchmarks && go run . -child "W1/this Pool" -cpuprofile w1.prof  # one measurement, profiled
+//	cd benchmarks && go run . -child "W1/this Pool Submit+WaitGroup" -cpuprofile w1.prof  # one measurement, profiled
 //
-// The README's table and chart come from one full run:
+// RESULTS.md, results.json and chart.svg come from one full run:
 //
 //	cd benchmarks && go run . -json results.json > RESULTS.md && go run . -chart chart.svg -from results.json
 package main
@@ -28,7 +30,6 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,7 +52,7 @@ func main() {
 	quick := flag.Bool("quick", false, "scale every workload down (for CI: checks that all runs, says nothing of speed)")
 	reps := flag.Int("reps", 5, "repetitions of each measurement (1 with -quick)")
 	only := flag.String("only", "", "run only the workloads whose key starts with this, e.g. W2")
-	child := flag.String("child", "", "run one measurement, workload/contender (e.g. \"W1/this Pool\"), and print its result as JSON")
+	child := flag.String("child", "", "run one measurement, workload/contender (e.g. \"W1/this Pool Submit+WaitGroup\"), and print its result as JSON")
 	cpuprofile := flag.String("cpuprofile", "", "with -child: write a CPU profile of the measurement to this file")
 	jsonOut := flag.String("json", "", "also write every measurement to this file, for -chart")
 	chart := flag.String("chart", "", "draw wall time and peak memory per workload, as SVG, into this file, from the -from results (runs nothing)")
@@ -134,7 +135,8 @@ func find(id string) (*workload, *contender, error) {
 	return nil, nil, fmt.Errorf("no measurement %q", id)
 }
 
-// run is one workload's results, as -json writes them.
+// run is one workload's results, as -json writes them and -chart reads
+// them.
 type run struct {
 	Key, Name, Reference string
 	Contenders           []string            // in table order
@@ -142,7 +144,8 @@ type run struct {
 }
 
 // runParent runs every measurement of the selected workloads in child
-// processes and prints the tables; with jsonOut, it also saves the results.
+// processes, then prints the report; with jsonOut, it also saves the
+// results. Progress goes to stderr.
 func runParent(quick bool, reps int, only, jsonOut string) error {
 	self, err := os.Executable()
 	if err != nil {
@@ -154,11 +157,10 @@ func runParent(quick bool, reps int, only, jsonOut string) error {
 			ws = append(ws, w)
 		}
 	}
-	fmt.Printf("# Pool benchmarks\n\n%s, %s/%s, GOMAXPROCS=%d, %s, %d repetitions%s.\n\n",
-		time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.Version(), reps,
-		map[bool]string{true: ", -quick", false: ""}[quick])
+	info := runInfo{date: time.Now(), quick: quick, reps: reps, args: os.Args[1:], jsonOut: jsonOut}
 	var runs []run
 	for _, w := range ws {
+		fmt.Fprintf(os.Stderr, "%s: %d contenders × %d repetitions\n", w.key, len(w.contenders), reps)
 		results := make(map[string][]result)
 		for range reps { // A B C, A B C: drift hits everyone alike
 			for _, c := range w.contenders {
@@ -179,12 +181,17 @@ func runParent(quick bool, reps int, only, jsonOut string) error {
 				results[c.name] = append(results[c.name], r)
 			}
 		}
-		printTable(w, results)
 		r := run{Key: w.key, Name: w.name, Reference: w.reference, Results: results}
 		for _, c := range w.contenders {
 			r.Contenders = append(r.Contenders, c.name)
 		}
 		runs = append(runs, r)
+	}
+	info.took = time.Since(info.date)
+	var report bytes.Buffer
+	writeReport(&report, info, ws, runs)
+	if _, err := os.Stdout.Write(report.Bytes()); err != nil {
+		return err
 	}
 	if jsonOut == "" {
 		return nil
@@ -194,42 +201,6 @@ func runParent(quick bool, reps int, only, jsonOut string) error {
 		return err
 	}
 	return os.WriteFile(jsonOut, b, 0o644)
-}
-
-// printTable prints one workload's results: medians, and min–max.
-func printTable(w *workload, results map[string][]result) {
-	fmt.Printf("## %s %s\n\n%s\n\n", w.key, w.name, w.desc)
-	extras := []string{}
-	for _, rs := range results {
-		for k := range rs[0].Extra {
-			if !slices.Contains(extras, k) {
-				extras = append(extras, k)
-			}
-		}
-	}
-	sort.Strings(extras)
-	ref := median(results[w.reference], func(r result) float64 { return float64(r.WallNs) })
-	head := []string{"contender", "wall", "× " + w.reference, "ns/task", "CPU", "peak RSS", "allocs/task", "goroutines"}
-	head = append(head, extras...)
-	fmt.Println("| " + strings.Join(head, " | ") + " |")
-	fmt.Println("|" + strings.Repeat("---|", len(head)))
-	for _, c := range w.contenders {
-		rs := results[c.name]
-		row := []string{c.name,
-			cell(rs, func(r result) float64 { return float64(r.WallNs) / 1e6 }, "%.0f ms", "%.0f"),
-			fmt.Sprintf("%.2f", median(rs, func(r result) float64 { return float64(r.WallNs) })/ref),
-			cell(rs, func(r result) float64 { return float64(r.WallNs) / float64(r.Tasks) }, "%.0f", "%.0f"),
-			cell(rs, func(r result) float64 { return float64(r.CPUNs) / 1e6 }, "%.0f ms", "%.0f"),
-			cell(rs, func(r result) float64 { return float64(r.RSSKB) / 1024 }, "%.0f MiB", "%.0f"),
-			cell(rs, func(r result) float64 { return float64(r.Mallocs) / float64(r.Tasks) }, "%.2f", "%.2f"),
-			cell(rs, func(r result) float64 { return float64(r.Goroutines) }, "%.0f", "%.0f"),
-		}
-		for _, k := range extras {
-			row = append(row, cell(rs, func(r result) float64 { return r.Extra[k] }, "%.3g", "%.3g"))
-		}
-		fmt.Println("| " + strings.Join(row, " | ") + " |")
-	}
-	fmt.Println()
 }
 
 // cell formats the median of f over rs, with the min–max when there are
