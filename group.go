@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -145,21 +146,22 @@ var (
 	_ Runner = (*MultiPool)(nil)
 )
 
-// taskRunner is what a Group needs of the pool it runs on.
+// isNil reports whether r is nil, or a nil pointer in a Runner (a nil
+// *Pool, say), which the helpers treat as a nil Runner.
+func isNil(r Runner) bool {
+	if r == nil {
+		return true
+	}
+	v := reflect.ValueOf(r)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
+
+// taskRunner is what a Group needs of the pool it runs on (a Pool's or a
+// MultiPool's core): admission, and hold, which counts a waiting retry's
+// callbacks in the pool's current run.
 type taskRunner interface {
-	IsClosed() bool
-	// submit hands task to a worker, waiting as Pool.SubmitCtx does.
-	submit(ctx context.Context, task func()) error
-	// trySubmit hands task to a worker only if one is free now; else errNoWorker.
-	trySubmit(task func()) error
-	// post hands task to a worker now or puts it in line; it never blocks (see core.post).
-	post(task func(), refuse func(error)) (withdraw func() bool, err error)
-	// park and unpark keep the list of retries waiting out a delay, which
-	// Release ends (see core.park).
-	park(t *groupTask) (*epoch, bool)
-	unpark(t *groupTask) bool
-	// tally counts a refused or cancelled submit in Stats.
-	tally(err error) error
+	site[job]
+	hold(n int) (*run, bool)
 }
 
 // Group runs a set of tasks on a pool's workers and collects their errors,
@@ -349,16 +351,15 @@ func (g *Group) launch(i int, task func(ctx context.Context) error, block bool) 
 		}
 	}
 	g.wg.Add(1)
-	var err error
+	how := overflowRefuse
 	if block {
-		err = g.pool.submit(g.ctx, g.wrap(i, task))
-	} else {
-		err = g.pool.trySubmit(g.wrap(i, task))
+		how = g.pool.overflow()
 	}
+	err := admit(g.pool, g.ctx, g.job(i, task), how)
 	switch {
 	case err == nil:
 		return true
-	case !block && err != errNoWorker:
+	case !block && err != ErrPoolOverload:
 		g.record(i, err) // the pool closed meanwhile
 	case block && g.ctx.Err() != nil:
 		g.skipTask(i)
@@ -380,26 +381,34 @@ func (g *Group) cancelled(i int) {
 	g.skipTask(i)
 }
 
-// wrap returns what a worker runs for task i: a plain closure, or a
-// groupTask that can come back for retries.
-func (g *Group) wrap(i int, task func(ctx context.Context) error) func() {
+// job returns what a worker runs for task i: a groupTask, or, with
+// WithRetry, a retryTask that can come back for more attempts.
+func (g *Group) job(i int, task func(ctx context.Context) error) job {
 	if g.cfg.newBackOff == nil {
-		return func() {
-			if g.ctx.Err() != nil { // admitted, but the group ended before it started
-				g.skipTask(i)
-				g.release()
-				return
-			}
-			how, err := g.call(i, task)
-			g.end(i, err)
-			if how == callPanicked {
-				panic(errRecovered) // tell the worker; see serve
-			}
-		}
+		return &groupTask{g: g, i: i, fn: task}
 	}
-	t := &groupTask{g: g, i: i, fn: task, retrier: retry.New(g.ctx, g.cfg.newBackOff)}
-	t.run = t.attempt
-	return t.run
+	return &retryTask{g: g, i: i, fn: task, retrier: retry.New(g.ctx, g.cfg.newBackOff)}
+}
+
+// groupTask is a task of a group without retries, as the pool runs it.
+type groupTask struct {
+	g  *Group
+	i  int // the task's index in its group
+	fn func(ctx context.Context) error
+}
+
+// do runs the task, unless the group ended before it started, and
+// finishes it. It reports a panic, which the group has recovered.
+func (t *groupTask) do() (panicked bool) {
+	g := t.g
+	if g.ctx.Err() != nil { // admitted, but the group ended before it started
+		g.skipTask(t.i)
+		g.release()
+		return false
+	}
+	panicked, err := g.call(t.i, t.fn)
+	g.end(t.i, err)
+	return panicked
 }
 
 // Wait blocks until every task given to Go or TryGo has returned, retries
@@ -513,48 +522,20 @@ func (g *Group) end(i int, err error) {
 	g.release()
 }
 
-// call runs one attempt of task i on the current worker, with the group's
+// call runs one attempt of task i on this goroutine, with the group's
 // context, or with a context that ends after WithTaskTimeout's d, and
-// returns its error as protect does. If the task calls runtime.Goexit,
-// call does not return: task i is ended with ErrGoexit as the goroutine
-// unwinds.
-func (g *Group) call(i int, task func(ctx context.Context) error) (callState, error) {
+// returns its error; a panic is recovered, and its error is a *PanicError
+// with the value and the stack. If the task calls runtime.Goexit, call
+// does not return: task i is ended with ErrGoexit as the goroutine unwinds.
+func (g *Group) call(i int, task func(ctx context.Context) error) (panicked bool, err error) {
 	ctx := g.ctx
 	if d := g.cfg.taskTimeout; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	return protect(func() error { return task(ctx) }, func() { g.end(i, ErrGoexit) })
-}
-
-// callState tells how a protected call ended.
-type callState uint8
-
-const (
-	callReturned callState = iota
-	callPanicked           // the error is a *PanicError
-)
-
-// protect calls fn and returns callReturned and its error. If fn panics,
-// it recovers and returns callPanicked and a *PanicError with the value
-// and the stack: the caller, once it has recorded the error, panics with
-// errRecovered, so the worker counts the panic and goes on. If fn calls
-// runtime.Goexit, protect calls goexit as the goroutine unwinds, and does
-// not return.
-func protect(fn func() error, goexit func()) (how callState, err error) {
-	returned := false
-	defer func() {
-		if returned {
-			return
-		}
-		if v := recover(); v != nil {
-			how, err = callPanicked, &PanicError{Value: v, Stack: debug.Stack()}
-			return
-		}
-		goexit()
-	}()
-	err = fn()
-	returned = true
-	return callReturned, err
+	protect(func() { err = task(ctx) }, func(v any) {
+		panicked, err = true, &PanicError{Value: v, Stack: debug.Stack()}
+	}, func() { g.end(i, ErrGoexit) })
+	return panicked, err
 }

@@ -73,7 +73,7 @@ func mapCheck(ctx context.Context, r Runner, nilFn bool) error {
 	switch {
 	case ctx == nil:
 		return ErrNilContext
-	case r == nil:
+	case isNil(r):
 		return ErrNilRunner
 	case nilFn:
 		return ErrNilTask

@@ -24,47 +24,48 @@ const (
 // multiPool is the one implementation behind MultiPool, MultiPoolWithFunc
 // and MultiPoolWithFuncGeneric: n pools of the same kind that share a line.
 //
-// A submit tries the sub-pool the strategy picks, then the others, for a
-// free worker; only if none has one does it wait, in the line all sub-pools
-// share, for whichever frees a worker first. So a task never waits on a
-// busy sub-pool while another has room (ants v2 waits on the sub-pool it
-// picked), and waiting callers are served first-come first-served across
-// the whole multi-pool.
+// A submit offers its task to the sub-pool the strategy picks, then to the
+// others: first for a worker that can take it at once, then, in queue
+// mode, for room in a queue. Only if none can take it does it wait, in the
+// line all sub-pools share, for whichever frees a place first. So a task
+// never waits on a busy sub-pool while another has room (ants v2 waits on
+// the sub-pool it picked), and waiting callers are served first-come
+// first-served across the whole multi-pool.
 type multiPool[T any] struct {
 	index     atomic.Uint32  // RoundRobin's counter
 	state     atomic.Int32   // OPENED or CLOSED
 	waitingBy []atomic.Int32 // callers in line, by the sub-pool their strategy picked
 
-	pools []*core[T]
-	line  *waitLine[T] // shared by pools
-	lbs   LoadBalancingStrategy
+	pools   []*core[T]
+	waiters *line[T] // shared by pools
+	lbs     LoadBalancingStrategy
 }
 
 // init validates the arguments and readies size sub-pools of sizePerPool
-// workers each, running run. It starts no goroutine.
-func (mp *multiPool[T]) init(size, sizePerPool int, run func(T), lbs LoadBalancingStrategy, options []Option) error {
+// workers each, calling call. It starts no goroutine.
+func (mp *multiPool[T]) init(size, sizePerPool int, call func(T) bool, lbs LoadBalancingStrategy, options []Option) error {
 	if size <= 0 {
 		return ErrInvalidMultiPoolSize
 	}
 	if lbs != RoundRobin && lbs != LeastTasks {
 		return ErrInvalidLoadBalancingStrategy
 	}
-	if run == nil {
+	if call == nil {
 		return ErrLackPoolFunc // after the checks above, in ants' order
 	}
 	mp.pools = make([]*core[T], size)
 	for i := range mp.pools {
 		p := new(core[T])
-		if err := p.init(sizePerPool, run, options); err != nil {
+		if err := p.init(sizePerPool, call, options); err != nil {
 			return err
 		}
 		mp.pools[i] = p
 	}
 	// MaxBlockingTasks bounds each sub-pool's waiting callers in ants; the
 	// shared line holds as many as the sub-pools would together.
-	mp.line = &waitLine[T]{maxWaiters: mp.pools[0].opts.MaxBlockingTasks * size}
+	mp.waiters = &line[T]{maxWaiters: mp.pools[0].opts.MaxBlockingTasks * size}
 	for _, p := range mp.pools {
-		p.line = mp.line
+		p.waiters = mp.waiters
 	}
 	mp.waitingBy = make([]atomic.Int32, size)
 	mp.index.Store(^uint32(0)) // the first RoundRobin pick is sub-pool 0
@@ -86,139 +87,45 @@ func (mp *multiPool[T]) pick() int {
 	return int(mp.index.Add(1) % uint32(len(mp.pools)))
 }
 
-// tryEach looks for a free worker, in sub-pool first and then the others
-// in order, without waiting. It returns errNoWorker if none has one, or
-// ErrPoolClosed if it meets a released sub-pool.
-func (mp *multiPool[T]) tryEach(first int) (*worker[T], error) {
-	for k := range mp.pools {
-		w, err := mp.pools[(first+k)%len(mp.pools)].tryAcquire()
-		if err != errNoWorker {
-			return w, err
-		}
-	}
-	return nil, errNoWorker
-}
-
-// acquire is core.acquire for the multi-pool: a free worker of any
-// sub-pool, or else a place in the shared line.
-func (mp *multiPool[T]) acquire(ctx context.Context) (*worker[T], error) {
-	if mp.IsClosed() {
-		return nil, ErrPoolClosed
-	}
+// place offers arg to the sub-pools, from the one the strategy picks: in
+// queue mode first to those where a worker can take it at once, so that no
+// task waits in a busy sub-pool's queue while another has a free worker,
+// then to any whose queue has room. A caller that then waits in line
+// counts for the picked sub-pool (WaitingByIndex).
+func (mp *multiPool[T]) place(arg T, refuse func(error)) (bool, *atomic.Int32, error) {
 	first := mp.pick()
-	if w, err := mp.tryEach(first); err != errNoWorker {
-		return w, err
+	queues := 0
+	if mp.pools[0].opts.QueueSize > 0 {
+		queues = 1
 	}
-	if mp.pools[0].opts.Nonblocking {
-		return nil, ErrPoolOverload
-	}
-	wt := mp.line.newCaller(&mp.waitingBy[first])
-	if err := mp.line.enter(wt, mp.pools[0].clock()); err != nil {
-		return nil, err
-	}
-
-	// A worker may have gone idle, or a sub-pool closed, between tryEach
-	// and joining the line, with nobody in line to take it: look once more.
-	// From here on, every worker coming back sees this caller in line.
-	w, err := mp.tryEach(first)
-	if err == errNoWorker {
-		return mp.line.wait(ctx, wt)
-	}
-	if !mp.line.leave(wt) {
-		// Served meanwhile: keep what came, give back what tryEach took.
-		got := <-wt.ch
-		if got != nil {
-			if w != nil {
-				w.pool.handBack(w)
+	for pass := range 1 + queues {
+		for k := range mp.pools {
+			p := mp.pools[(first+k)%len(mp.pools)]
+			if placed, err := p.placeOn(arg, refuse, pass == queues); placed || err != nil {
+				return placed, nil, err
 			}
-			w, err = got, nil
 		}
 	}
-	mp.line.recycle(wt)
-	return w, err
+	return false, &mp.waitingBy[first], nil
 }
 
-// submit hands arg to a worker, waiting as acquire does; in queue mode, it
-// queues arg (see enqueue).
-func (mp *multiPool[T]) submit(ctx context.Context, arg T) error {
-	if mp.queueMode() {
-		return mp.tally(mp.enqueue(ctx, arg))
+// serve places the oldest tasks in the shared line wherever a sub-pool has
+// room; see site.
+func (mp *multiPool[T]) serve() (open bool) {
+	open = true
+	for _, p := range mp.pools {
+		open = p.serve() && open
 	}
-	w, err := mp.acquire(ctx)
-	if err != nil {
-		return mp.tally(err)
-	}
-	w.give(arg)
-	return nil
+	return open
 }
 
-// trySubmit hands arg to a free worker of any sub-pool, or returns
-// errNoWorker (or ErrPoolClosed) at once.
-func (mp *multiPool[T]) trySubmit(arg T) error {
-	if mp.IsClosed() {
-		return mp.tally(ErrPoolClosed)
-	}
-	if mp.queueMode() {
-		if mp.offerEach(mp.pick(), arg, nil) {
-			return nil
-		}
-		return mp.tally(errNoWorker)
-	}
-	w, err := mp.tryEach(mp.pick())
-	if err != nil {
-		return mp.tally(err)
-	}
-	w.give(arg)
-	return nil
-}
+func (mp *multiPool[T]) line() *line[T]     { return mp.waiters }
+func (mp *multiPool[T]) overflow() overflow { return mp.pools[0].over }
 
-// post is core.post for the multi-pool: arg goes to a free worker of any
-// sub-pool, or into the shared line.
-func (mp *multiPool[T]) post(arg T, refuse func(error)) (withdraw func() bool, err error) {
-	if mp.IsClosed() {
-		return nil, ErrPoolClosed
-	}
-	first := mp.pick()
-	if mp.queueMode() {
-		return mp.postQueued(first, arg, refuse)
-	}
-	w, err := mp.tryEach(first)
-	if err == nil {
-		w.give(arg)
-		return func() bool { return false }, nil
-	}
-	if err != errNoWorker {
-		return nil, err
-	}
-	wt := &waiter[T]{arg: arg, carries: true, refuse: refuse, since: mp.pools[0].clock()}
-	mp.line.join(wt)
-	withdraw = func() bool { return mp.line.leave(wt) }
-	// Look once more, as acquire does.
-	w, err = mp.tryEach(first)
-	switch {
-	case err == errNoWorker:
-		return withdraw, nil
-	case !mp.line.leave(wt):
-		// Already handed to a worker, or refused: nothing more to do here.
-		if w != nil {
-			w.pool.handBack(w)
-		}
-		return withdraw, nil
-	case w != nil:
-		w.give(arg)
-		return func() bool { return false }, nil
-	default:
-		return nil, err
-	}
-}
-
-// park is core.park on sub-pool 0, which holds the multi-pool's sleeping
+// hold is core.hold on sub-pool 0, which counts the multi-pool's delayed
 // Group retries: every sub-pool is released together, and Reboot opens
 // none before every one's previous run has ended.
-func (mp *multiPool[T]) park(t *groupTask) (*epoch, bool) { return mp.pools[0].park(t) }
-
-// unpark is core.unpark on sub-pool 0.
-func (mp *multiPool[T]) unpark(t *groupTask) bool { return mp.pools[0].unpark(t) }
+func (mp *multiPool[T]) hold(n int) (*run, bool) { return mp.pools[0].hold(n) }
 
 func (mp *multiPool[T]) validIndex(idx int) bool { return idx >= 0 && idx < len(mp.pools) }
 
@@ -254,7 +161,7 @@ func (mp *multiPool[T]) FreeByIndex(idx int) (int, error) {
 
 // Waiting returns the number of callers blocked in a submit, waiting for a
 // worker of any sub-pool (Group retries in line are not counted).
-func (mp *multiPool[T]) Waiting() int { return mp.line.waiting() }
+func (mp *multiPool[T]) Waiting() int { return mp.waiters.waiting() }
 
 // WaitingByIndex returns how many of the waiting callers the strategy
 // picked sub-pool idx for; each takes the first worker any sub-pool frees.
@@ -321,39 +228,39 @@ func (mp *multiPool[T]) ReleaseTimeout(timeout time.Duration) error {
 
 // close releases every sub-pool and returns their ended runs, or nil if
 // the multi-pool was released already.
-func (mp *multiPool[T]) close() []*epoch {
+func (mp *multiPool[T]) close() []*run {
 	if !mp.state.CompareAndSwap(OPENED, CLOSED) {
 		return nil
 	}
-	epochs := make([]*epoch, len(mp.pools))
+	runs := make([]*run, len(mp.pools))
 	for i, p := range mp.pools {
-		epochs[i] = p.close()
+		runs[i] = p.close()
 	}
-	return epochs
+	return runs
 }
 
 // release does ReleaseContext's work; late, if not nil, replaces ctx's
 // error in the sub-pools' errors.
 func (mp *multiPool[T]) release(ctx context.Context, late error) error {
-	epochs := mp.close()
-	if epochs == nil {
+	runs := mp.close()
+	if runs == nil {
 		return ErrPoolClosed
 	}
 	if ctx == nil {
 		return nil
 	}
 	var errs []error
-	for i, e := range epochs {
-		if e == nil {
+	for i, r := range runs {
+		if r == nil {
 			continue
 		}
 		select {
-		case <-e.done:
+		case <-r.done:
 			continue
 		default:
 		}
 		select {
-		case <-e.done:
+		case <-r.done:
 		case <-ctx.Done():
 			err := late
 			if err == nil {
@@ -413,7 +320,7 @@ func (mp *multiPool[T]) Reboot() {
 // MultiPool is not usable; create one with NewMultiPool. It must not be
 // copied.
 type MultiPool struct {
-	multiPool[func()]
+	multiPool[job]
 }
 
 // NewMultiPool returns a multi-pool of size sub-pools of sizePerPool
@@ -424,7 +331,7 @@ type MultiPool struct {
 // until a task arrives.
 func NewMultiPool(size, sizePerPool int, lbs LoadBalancingStrategy, options ...Option) (*MultiPool, error) {
 	mp := new(MultiPool)
-	if err := mp.init(size, sizePerPool, callTask, lbs, options); err != nil {
+	if err := mp.init(size, sizePerPool, job.do, lbs, options); err != nil {
 		return nil, err
 	}
 	return mp, nil
@@ -462,7 +369,7 @@ type MultiPoolWithFunc struct {
 // ErrLackPoolFunc for a nil fn.
 func NewMultiPoolWithFunc(size, sizePerPool int, fn func(any), lbs LoadBalancingStrategy, options ...Option) (*MultiPoolWithFunc, error) {
 	mp := new(MultiPoolWithFunc)
-	if err := mp.init(size, sizePerPool, fn, lbs, options); err != nil {
+	if err := mp.init(size, sizePerPool, bind(fn), lbs, options); err != nil {
 		return nil, err
 	}
 	return mp, nil
@@ -494,7 +401,7 @@ type MultiPoolWithFuncGeneric[T any] struct {
 // ErrLackPoolFunc for a nil fn.
 func NewMultiPoolWithFuncGeneric[T any](size, sizePerPool int, fn func(T), lbs LoadBalancingStrategy, options ...Option) (*MultiPoolWithFuncGeneric[T], error) {
 	mp := new(MultiPoolWithFuncGeneric[T])
-	if err := mp.init(size, sizePerPool, fn, lbs, options); err != nil {
+	if err := mp.init(size, sizePerPool, bind(fn), lbs, options); err != nil {
 		return nil, err
 	}
 	return mp, nil

@@ -21,7 +21,7 @@ func NewPoolWithFunc(size int, pf func(any), options ...Option) (*PoolWithFunc, 
 		return nil, ErrLackPoolFunc
 	}
 	p := new(PoolWithFunc)
-	if err := p.init(size, pf, options); err != nil {
+	if err := p.init(size, bind(pf), options); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -66,7 +66,7 @@ func NewPoolWithFuncGeneric[T any](size int, pf func(T), options ...Option) (*Po
 		return nil, ErrLackPoolFunc
 	}
 	p := new(PoolWithFuncGeneric[T])
-	if err := p.init(size, pf, options); err != nil {
+	if err := p.init(size, bind(pf), options); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -90,4 +90,13 @@ func (p *PoolWithFuncGeneric[T]) TryInvoke(arg T) error { return tryInvoke(&p.co
 // done included), and ErrNilContext for a nil ctx.
 func (p *PoolWithFuncGeneric[T]) InvokeCtx(ctx context.Context, arg T) error {
 	return invokeCtx(&p.core, ctx, arg)
+}
+
+// bind returns what the workers of a func pool call with an argument: pf,
+// whose panics the worker recovers; nil for a nil pf.
+func bind[T any](pf func(T)) func(T) bool {
+	if pf == nil {
+		return nil
+	}
+	return func(arg T) bool { pf(arg); return false }
 }

@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-// goroutines returns how many goroutines of p's current epoch run.
+// goroutines returns how many goroutines of p's current run are running.
 func (p *core[T]) goroutines() int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n := p.epoch.live.Load()
+	n := p.run.live.Load()
 	if p.state.Load() == OPENED {
 		n-- // the open pool's own reference
 	}

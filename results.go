@@ -2,6 +2,7 @@ package ants
 
 import (
 	"context"
+	"runtime/debug"
 	"sync"
 )
 
@@ -38,7 +39,7 @@ type ResultGroup[T any] struct {
 // ErrNilContext, as Pool.Group does; a nil r, likewise, ErrNilRunner.
 func NewResultGroup[T any](ctx context.Context, r Runner, opts ...GroupOption) *ResultGroup[T] {
 	rg := new(ResultGroup[T])
-	if r != nil && ctx != nil {
+	if !isNil(r) && ctx != nil {
 		rg.g = r.Group(ctx, opts...)
 	}
 	if rg.g == nil {
@@ -167,31 +168,48 @@ type Future[T any] struct {
 // runtime.Goexit resolves the future with ErrGoexit.
 func SubmitValue[T any](ctx context.Context, r Runner, task func(context.Context) (T, error)) *Future[T] {
 	f := &Future[T]{done: make(chan struct{})}
-	if r == nil {
+	if isNil(r) {
 		f.resolve(f.val, ErrNilRunner)
 		return f
 	}
-	// On this package's pools the worker is told of a recovered panic, for
-	// Stats and the task observer; another Runner's workers are not.
-	_, ours := r.(taskRunner)
+	if s, ok := r.(site[job]); ok && task != nil && ctx != nil {
+		// On this package's pools the task is a job that tells the worker
+		// of a panic it recovered, for Stats and the task observer.
+		if err := checkCtx(s, ctx); err != nil {
+			f.resolve(f.val, err)
+		} else if err := admit(s, ctx, job(&valueTask[T]{ctx, task, f}), s.overflow()); err != nil {
+			f.resolve(f.val, err)
+		}
+		return f
+	}
 	var run func(context.Context) // nil for a nil task, which SubmitCtx refuses
 	if task != nil {
-		run = func(ctx context.Context) {
-			var v T
-			how, err := protect(func() (err error) {
-				v, err = task(ctx)
-				return err
-			}, func() { f.resolve(v, ErrGoexit) })
-			f.resolve(v, err)
-			if how == callPanicked && ours {
-				panic(errRecovered) // tell the worker; see serve
-			}
-		}
+		run = func(ctx context.Context) { (&valueTask[T]{ctx, task, f}).do() }
 	}
 	if err := r.SubmitCtx(ctx, run); err != nil {
 		f.resolve(f.val, err)
 	}
 	return f
+}
+
+// valueTask is SubmitValue's task, as a job: it resolves its future.
+type valueTask[T any] struct {
+	ctx  context.Context
+	task func(context.Context) (T, error)
+	f    *Future[T]
+}
+
+// do runs the task and resolves the future with its outcome: a panic is
+// recovered and becomes a *PanicError; runtime.Goexit resolves it with
+// ErrGoexit as the goroutine unwinds.
+func (t *valueTask[T]) do() (panicked bool) {
+	var v T
+	var err error
+	protect(func() { v, err = t.task(t.ctx) }, func(p any) {
+		panicked, err = true, &PanicError{Value: p, Stack: debug.Stack()}
+	}, func() { t.f.resolve(v, ErrGoexit) })
+	t.f.resolve(v, err)
+	return panicked
 }
 
 // resolve sets the future's outcome, once.

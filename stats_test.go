@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -97,35 +98,69 @@ func TestStatsAddUpForSubmits(t *testing.T) {
 	})
 }
 
-// WaitTime counts from the first Stats call: until someone looks, a wait
-// costs no clock read.
-func TestStatsWaitTimeStartsWithTheFirstLook(t *testing.T) {
+// WaitTime counts every wait in line from the start, and taking a Stats
+// changes nothing: no getter switches timing on.
+func TestStatsWaitTimeCountsWaitsInLineWithoutALook(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, _ := ants.NewPool(1)
-		b := newBlocker()
-		b.fill(t, p.Submit, 1)
-		done := make(chan struct{})
-		go func() { _ = p.Submit(func() {}); close(done) }()
-		time.Sleep(time.Second)
-		b.open()
-		<-done
-		synctest.Wait()
-		if s := p.Stats(); s.WaitTime != 0 || s.Completed != 2 {
-			t.Errorf("before the first Stats: WaitTime, Completed = %v, %d; want 0, 2", s.WaitTime, s.Completed)
-		}
-		b = newBlocker()
-		b.fill(t, p.Submit, 1)
-		done = make(chan struct{})
-		go func() { _ = p.Submit(func() {}); close(done) }()
-		time.Sleep(time.Second)
-		b.open()
-		<-done
-		synctest.Wait()
-		if s := p.Stats(); s.WaitTime != time.Second {
-			t.Errorf("after the first Stats: WaitTime = %v, want 1s", s.WaitTime)
+		for round := 1; round <= 2; round++ {
+			b := newBlocker()
+			b.fill(t, p.Submit, 1)
+			done := make(chan struct{})
+			go func() { _ = p.Submit(func() {}); close(done) }()
+			synctest.Wait() // the second caller waits in line
+			time.Sleep(time.Second)
+			b.open()
+			<-done
+			synctest.Wait()
+			want := time.Duration(round) * time.Second
+			if s := p.Stats(); s.WaitTime != want || s.Completed != uint64(2*round) {
+				t.Errorf("round %d: WaitTime, Completed = %v, %d; want %v, %d", round, s.WaitTime, s.Completed, want, 2*round)
+			}
+			if a, b := p.Stats(), p.Stats(); a != b {
+				t.Errorf("round %d: two Stats in a row differ: %+v, %+v", round, a, b)
+			}
 		}
 		mustRelease(t, p)
 	})
+}
+
+// In queue mode a queued task's wait is timed only with a task observer,
+// which needs it; a caller that waits for room in the queue is timed.
+func TestStatsWaitTimeOfQueuedTasks(t *testing.T) {
+	for _, observed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("observer=%v", observed), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var opts []ants.Option
+				var waits atomic.Int64
+				if observed {
+					opts = append(opts, ants.WithTaskObserver(func(ti ants.TaskInfo) { waits.Add(int64(ti.Wait)) }))
+				}
+				p, _ := ants.NewPool(1, append(opts, ants.WithQueueSize(1))...)
+				b := newBlocker()
+				b.fill(t, p.Submit, 1)
+				ran := make(chan struct{})
+				if err := p.Submit(func() { close(ran) }); err != nil { // queued
+					t.Fatal(err)
+				}
+				time.Sleep(time.Second)
+				b.open()
+				<-ran
+				synctest.Wait()
+				want := time.Duration(0)
+				if observed {
+					want = time.Second
+				}
+				if s := p.Stats(); s.WaitTime != want {
+					t.Errorf("WaitTime = %v, want %v", s.WaitTime, want)
+				}
+				if observed && time.Duration(waits.Load()) != time.Second {
+					t.Errorf("the observer saw waits of %v in all, want 1s", time.Duration(waits.Load()))
+				}
+				mustRelease(t, p)
+			})
+		})
+	}
 }
 
 // Busy is what back-pressure needs: a warm idle pool has Free() == 0 but

@@ -1,155 +1,178 @@
 package ants
 
 import (
-	"errors"
 	"runtime/debug"
-	"sync/atomic"
 	"time"
 )
 
-// worker is the one worker type of every pool. Its goroutine, running work,
-// receives a task on ch, runs it with the pool's run function, and offers
-// itself back to the pool; a closed ch tells it to exit.
+// worker is the one worker type of every pool. Its goroutine runs the task
+// it was started with, then asks the pool for the next one (core.next): a
+// queued task or one in line, which it runs at once, or none, and then it
+// waits, idle, for a task to be handed to it on ch. A closed ch tells it to
+// exit.
 type worker[T any] struct {
-	ch       chan T    // buffered (1): the next task; closed to stop the worker
-	pool     *core[T]  // the pool the worker belongs to
-	lastUsed time.Time // when the worker went idle; guarded by pool.mu
+	ch       chan T    // buffered (1): the task handed to the worker while it is idle; closed to stop it
+	lastUsed time.Time // when the worker went idle; guarded by the pool's mu
 
-	// Set by whoever hands the worker a task that waited in line, before
-	// the task is sent; read (and reset) by the worker with an observer.
-	wait  int64 // nanoseconds the task waited
-	start int64 // nanotime at the hand-over, the task's start; 0: not read
-
-	// The queued task a worker took as it recovered from a Group task's
-	// panic (see serve), to run first in its next serve. Worker-only.
-	next    T
-	hasNext bool
+	// Written by whoever gives the worker a task, under the pool's mu and
+	// before the task is sent, or by the worker as it takes one; read by
+	// the worker for its observer.
+	wait  int64 // nanoseconds the task waited; 0 if it found a free worker, or its wait was not timed
+	start int64 // nanotime at the hand-over, which is the task's start, if read then; else 0
 }
 
 // LastUsed reports when w went idle. It implements queue.Item.
 func (w *worker[T]) LastUsed() time.Time { return w.lastUsed }
 
-// give hands arg to w, which has no task, and counts it as submitted.
-func (w *worker[T]) give(arg T) {
-	w.pool.submitted.Add(1)
-	w.ch <- arg
-}
-
-// errRecovered is what a task panics with to tell its worker that it
-// panicked and has dealt with the panic itself: a Group or SubmitValue task,
-// whose panic became a *PanicError. The worker counts the panic, tells the
-// observer, and goes on serving (see serve).
-var errRecovered = errors.New("ants: task recovered from a panic")
-
-// work is the body of a worker goroutine: it serves tasks until serve says
-// the worker must exit.
-func (p *core[T]) work(w *worker[T], e *epoch) {
-	defer e.exit()
-	for p.serve(w) {
+// startLocked starts a worker goroutine for arg, a task that has waited
+// since since (0: not timed; its wait counts up to now, read here if 0),
+// and the purge goroutine if it is not running. mu must be held.
+func (p *core[T]) startLocked(arg T, since, now int64) {
+	w := &worker[T]{ch: make(chan T, 1)}
+	w.wait, w.start = p.waitedLocked(since, now)
+	p.running.Add(1)
+	r := p.run
+	r.enter()
+	go p.work(w, arg, r)
+	if !p.opts.DisablePurge && !p.purging && p.state.Load() == OPENED {
+		p.purging = true
+		p.now = time.Now()
+		r.enter()
+		go p.purge(r)
 	}
 }
 
-// serve runs the tasks w is handed. It returns when ch is closed, when the
-// pool will not take the worker back (released, or tuned below its
-// running count), or when a task panics or calls runtime.Goexit; and it
-// reports whether the worker goes on, which it does only after a task that
-// recovered its own panic (errRecovered). When the worker exits, its slot
-// goes back to the pool before anything else happens, so a waiting
-// submitter gets a fresh worker at once.
-//
-// A panicking task ends its worker goroutine, as in ants: the slot is freed
-// first, then PanicHandler (or the logger) is called on this goroutine, which
-// still belongs to the pool's epoch, so ReleaseContext waits for the handler.
-func (p *core[T]) serve(w *worker[T]) (again bool) {
-	observe, queueMode := p.opts.TaskObserver, p.queued
-	var start int64 // with an observer: when the current task started
-	inTask := false
-	stopped := false // ch was closed: the pool told w to exit
-	defer func() {
-		if !inTask { // ch closed, or the pool would not take w back
-			p.retire(ended{stopped: stopped})
-			return
-		}
-		r := recover() // nil on runtime.Goexit
-		e := ended{task: true, panicked: r != nil}
-		if observe != nil {
-			e.now = p.observe(w, start, e.panicked)
-		}
-		if r == errRecovered { // a Group or SubmitValue task: w goes on
-			switch arg, to := p.putBack(w, e); to {
-			case backRun:
-				w.next, w.hasNext = arg, true // the next serve runs it first
-				again = true
-			case backWait:
-				again = true
-			case backExit:
-				p.retire(ended{})
-			}
-			return
-		}
-		p.retire(e)
-		if r != nil {
-			p.handlePanic(r)
-		}
-	}()
+// work is the body of a worker goroutine, started with its first task. It
+// runs tasks until the pool has none for it and tells it to exit, or a
+// task panics (without recovering) or calls runtime.Goexit: the goroutine
+// then ends, as in ants v2, after its slot has gone to the next task.
+func (p *core[T]) work(w *worker[T], arg T, r *run) {
+	defer r.exit()
 	for {
-		var arg T
-		if w.hasNext {
-			var zero T
-			arg, w.next, w.hasNext = w.next, zero, false
-		} else {
-			var ok bool
-			if arg, ok = <-w.ch; !ok {
-				break
-			}
-			if queueMode { // a wake-up: the task is the oldest queued one
-				next, to := p.putBack(w, ended{woke: true})
-				if to == backExit {
-					return false
-				}
-				if to == backWait {
-					continue // another worker took it
-				}
-				arg = next
-			}
+		e, ok := p.exec(w, arg)
+		if !ok {
+			return
 		}
-		for {
-			inTask = true
-			if observe != nil {
-				start = w.start
-				if start == 0 {
-					start = nanotime()
-				}
-				w.start = 0
-			}
-			p.run(arg)
-			e := ended{task: true}
-			if observe != nil {
-				e.now = p.observe(w, start, false)
-			}
-			inTask = false
-			next, to := p.putBack(w, e)
-			if to == backExit {
-				return false
-			}
-			if to == backWait {
-				break
-			}
-			arg = next // backRun: the oldest queued task, at once
+		var s step
+		switch arg, s = p.next(w, e); s {
+		case stepRun:
+			continue
+		case stepExit:
+			return
+		}
+		var open bool
+		if arg, open = <-w.ch; !open {
+			p.retire(ended{stopped: true})
+			return
 		}
 	}
-	stopped = true
-	return false
 }
 
-// ended tells putBack and retire what a worker did last: nothing (it was
-// handed back, or it exits idle), or a task, which may have panicked; now,
-// if not 0, is the clock read at the task's return.
+// exec runs arg, w's task, on this goroutine, and tells the observer. A
+// task may recover its own panic and report it (a Group or SubmitValue
+// task): the worker counts it and goes on. Otherwise exec reports false if
+// the task panicked or called runtime.Goexit: it has then freed the
+// worker's slot first, for the next task, and reported the panic
+// (PanicHandler, or the Logger), on this goroutine, which still counts in
+// the pool's run, so ReleaseContext waits for the handler.
+func (p *core[T]) exec(w *worker[T], arg T) (e ended, ok bool) {
+	observe := p.opts.TaskObserver
+	var start int64 // with an observer: when the task started
+	if observe != nil {
+		start = w.start
+		if start == 0 {
+			start = nanotime()
+		}
+		w.start = 0
+	}
+	var recovered bool
+	returned := protect(func() { recovered = p.call(arg) }, func(v any) {
+		if observe != nil {
+			p.observe(w, start, true)
+		}
+		p.retire(ended{task: true, panicked: true})
+		p.handlePanic(v)
+	}, func() {
+		if observe != nil {
+			p.observe(w, start, false)
+		}
+		p.retire(ended{task: true})
+	})
+	if !returned {
+		return ended{}, false
+	}
+	e = ended{task: true, panicked: recovered}
+	if observe != nil {
+		e.now = p.observe(w, start, recovered)
+	}
+	return e, true
+}
+
+// protect calls fn on this goroutine and reports whether fn returned. If
+// fn panics, protect recovers and calls onPanic with the value, from the
+// deferred call, where the goroutine's stack still shows the panic (for
+// debug.Stack), and returns false. If fn calls runtime.Goexit, protect
+// calls onGoexit as the goroutine unwinds, and does not return.
+//
+// It is the one place where a task's panic is recovered: the worker's for
+// a pool's tasks, a Group's and SubmitValue's for theirs.
+func protect(fn func(), onPanic func(v any), onGoexit func()) (returned bool) {
+	defer func() {
+		if returned {
+			return
+		}
+		if v := recover(); v != nil {
+			onPanic(v)
+			return
+		}
+		onGoexit() // no panic value: runtime.Goexit (a nil panic is a *runtime.PanicNilError)
+	}()
+	fn()
+	return true
+}
+
+// ended tells next and retire what a worker did last: nothing (it exits
+// idle), or a task, which may have panicked; now, if not 0, is the clock
+// read at the task's return.
 type ended struct {
 	task, panicked bool
-	stopped        bool // w exits because the pool closed its channel
-	woke           bool // w was woken (queue mode) to take a queued task
+	stopped        bool // the worker exits because the pool closed its channel
 	now            int64
+}
+
+// countLocked adds what a worker did, e, to the counters. mu must be held.
+func (p *core[T]) countLocked(e ended) {
+	if e.task {
+		p.completed++
+	}
+	if e.panicked {
+		p.panicked++
+	}
+	if e.stopped {
+		p.stopping--
+	}
+}
+
+// retire counts out a worker goroutine that is exiting, after what e
+// says, and gives its slot to the next task.
+func (p *core[T]) retire(e ended) {
+	p.mu.Lock()
+	p.countLocked(e)
+	p.exitLocked()
+	p.mu.Unlock()
+}
+
+// exitLocked counts out a worker that exits, and gives its slot to the
+// queued tasks and the line. mu must be held.
+func (p *core[T]) exitLocked() {
+	p.running.Add(-1)
+	p.fillLocked()
+}
+
+// stopLocked tells w, idle, to exit. mu must be held.
+func (p *core[T]) stopLocked(w *worker[T]) {
+	p.stopping++
+	close(w.ch)
 }
 
 // observe tells the pool's task observer of the task w has just run, which
@@ -165,40 +188,52 @@ func (p *core[T]) observe(w *worker[T], start int64, panicked bool) int64 {
 	return now
 }
 
-// handlePanic reports a value recovered from a task. It must be called from
-// the deferred function that recovered it, so the stack still shows the panic.
-func (p *core[T]) handlePanic(r any) {
+// handlePanic reports v, recovered from a task, to the PanicHandler, or
+// logs it with the stack. It must be called from the deferred call that
+// recovered v, so the stack still shows the panic.
+func (p *core[T]) handlePanic(v any) {
 	if h := p.opts.PanicHandler; h != nil {
-		h(r)
+		h(v)
 		return
 	}
 	if l, ok := p.opts.Logger.(panicLogger); ok {
-		l.logPanic(r, debug.Stack())
+		l.logPanic(v, debug.Stack())
 		return
 	}
-	p.opts.Logger.Printf("worker exits from panic: %v\n%s\n", r, debug.Stack())
+	p.opts.Logger.Printf("worker exits from panic: %v\n%s\n", v, debug.Stack())
 }
 
-// epoch tracks the goroutines one run of a pool started, from NewPool or
-// Reboot until Release: workers, their panic handlers and the purger.
-type epoch struct {
-	live atomic.Int64  // goroutines of this epoch still running, plus one while the pool is open
-	done chan struct{} // closed when live drops to zero: nothing of this epoch runs any more
-	stop chan struct{} // closed by Release; stops the purger
-}
-
-func newEpoch() *epoch {
-	e := &epoch{done: make(chan struct{}), stop: make(chan struct{})}
-	e.live.Store(1)
-	return e
-}
-
-// enter counts a goroutine that is about to start.
-func (e *epoch) enter() { e.live.Add(1) }
-
-// exit is called once by each goroutine as it ends, and once by Release.
-func (e *epoch) exit() {
-	if e.live.Add(-1) == 0 {
-		close(e.done)
+// purge is the purge goroutine: every ExpiryDuration it stops the workers
+// that have been idle since before the previous tick, so a worker lives
+// between one and two ExpiryDurations after its last task. It also advances
+// the coarse clock the idle workers are stamped with: a time.Now per task
+// costs about 50 ns on a small VM, a tenth of a whole hand-over. It exits
+// when its run ends or when no worker is left; the next new worker starts
+// it again.
+func (p *core[T]) purge(r *run) {
+	defer r.exit()
+	ticker := time.NewTicker(p.opts.ExpiryDuration)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case now := <-ticker.C:
+			p.mu.Lock()
+			// Idle workers are stamped with the latest tick, p.now: those
+			// stamped before it went idle before the previous tick, at
+			// least one ExpiryDuration ago.
+			stale := p.idle.Expire(p.now)
+			for _, w := range stale {
+				p.stopLocked(w)
+			}
+			p.now = now
+			if int(p.running.Load()) == len(stale) {
+				p.purging = false
+				p.mu.Unlock()
+				return
+			}
+			p.mu.Unlock()
+		}
 	}
 }
