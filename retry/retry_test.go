@@ -176,16 +176,20 @@ func TestFactoryCalledOncePerOperation(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	ran := false
 	op := func(context.Context) error { ran = true; return nil }
+	var none func() backoff.BackOff
 	//lint:ignore SA1012 a nil context is the bad input under test
-	if err := retry.Do(nil, nil, op); !errors.Is(err, retry.ErrNilContext) {
+	if err := retry.Do(nil, none, op); !errors.Is(err, retry.ErrNilContext) {
 		t.Errorf("Do(nil ctx) = %v, want ErrNilContext", err)
 	}
-	if err := retry.Do(context.Background(), nil, nil); !errors.Is(err, retry.ErrNilOperation) {
+	if err := retry.Do(context.Background(), none, nil); !errors.Is(err, retry.ErrNilOperation) {
 		t.Errorf("Do(nil op) = %v, want ErrNilOperation", err)
+	}
+	if _, err := retry.DoValue[string](context.Background(), none, nil); !errors.Is(err, retry.ErrNilOperation) {
+		t.Errorf("DoValue(nil op) = %v, want ErrNilOperation", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := retry.Do(ctx, nil, op); !errors.Is(err, context.Canceled) {
+	if err := retry.Do(ctx, none, op); !errors.Is(err, context.Canceled) {
 		t.Errorf("Do(done ctx) = %v, want context.Canceled", err)
 	}
 	if ran {
