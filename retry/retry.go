@@ -20,7 +20,8 @@
 //
 // Policies are built by a factory, once per operation and only once it has
 // failed, because BackOff values are stateful and not safe for concurrent
-// use. A nil factory, or a factory that returns a nil policy (a nil
+// use; each policy is Reset once, when it is built, before its first
+// NextBackOff (backoff/v5's ExponentialBackOff needs that). A nil factory, or a factory that returns a nil policy (a nil
 // interface, or a nil pointer or other nil value of the policy type), means
 // no retries: the operation runs once. The factory must be a typed nil to
 // mean that: an untyped nil, as in Do(ctx, nil, op), leaves the policy type
@@ -79,7 +80,8 @@ const Stop time.Duration = -1
 type Notify func(attempt int, err error, next time.Duration)
 
 // PermanentError marks an error that retrying cannot fix; see Permanent.
-// Err is the operation's error.
+// Err is the operation's error. A PermanentError with a nil Err stops
+// retrying too, and is then itself the operation's error.
 type PermanentError struct {
 	Err error
 }
@@ -216,7 +218,8 @@ func isNil(b BackOff) bool {
 // Do runs op until it succeeds or retrying stops (see the package doc),
 // waiting between attempts as the policy from newBackOff says, and returns
 // nil or the last attempt's error (the error inside it, for a Permanent
-// error). Each notify is told of every retry, before its delay.
+// error). Each notify is told of every retry, before its delay, on the
+// caller's goroutine.
 //
 // Do blocks until it returns; op is called on the caller's goroutine and
 // is handed ctx. The wait between attempts ends early when ctx is done:
