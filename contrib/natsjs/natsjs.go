@@ -48,14 +48,15 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/antspool/ants"
+	"github.com/antspool/ants/retry"
 )
 
 // Handler processes one message. It returns nil when the work is done (the
-// message is acked), an error wrapped by Permanent when it never will be
-// (termed), or another error to have it retried later (nak'ed with a
-// delay; RetryAfter chooses the delay). ctx is live until the drain
-// deadline after Run's context ends; a handler that outlives it should
-// return, and its message is redelivered.
+// message is acked), an error wrapped by Permanent (or retry.Permanent,
+// the same) when it never will be (termed), or another error to have it
+// retried later (nak'ed with a delay; RetryAfter chooses the delay). ctx is
+// live until the drain deadline after Run's context ends; a handler that
+// outlives it should return, and its message is redelivered.
 type Handler func(ctx context.Context, msg jetstream.Msg) error
 
 var (
@@ -69,21 +70,12 @@ var (
 	ErrConsumerBackOff = errors.New("natsjs: the consumer has a BackOff list; Run retries with WithBackOff instead")
 )
 
-// permanentError marks a handler error that retrying cannot fix.
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
-
 // Permanent wraps err so that Run terms the message, after the dead-letter
-// hook, instead of retrying it. Run finds it with errors.As, so a wrapped
-// Permanent error counts too. Permanent(nil) is nil.
-func Permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &permanentError{err}
-}
+// hook, instead of retrying it. It makes the same error as retry.Permanent
+// (a *retry.PermanentError), and Run terms on either, and on backoff/v4's
+// Permanent too, as package retry stops on it. Run finds it with errors.As,
+// so a wrapped Permanent error counts too. Permanent(nil) is nil.
+func Permanent(err error) error { return retry.Permanent(err) }
 
 // retryAfterError asks for a retry after a given delay.
 type retryAfterError struct {
@@ -109,8 +101,8 @@ func RetryAfter(err error, d time.Duration) error {
 type Option func(*config)
 
 type config struct {
-	inFlight   int                    // messages pulled and not finished at most; <= 0: the default
-	newBackOff func() backoff.BackOff // retry delay by delivery count
+	inFlight   int                  // messages pulled and not finished at most; <= 0: the default
+	newBackOff func() retry.BackOff // retry delay by delivery count; nil: defaultBackOff
 	deadLetter func(ctx context.Context, msg jetstream.Msg, err error)
 	progress   time.Duration // InProgress interval; <= 0: AckWait/2
 	drain      time.Duration // how long running handlers may go on after a stop
@@ -126,11 +118,18 @@ func WithInFlight(n int) Option { return func(c *config) { c.inFlight = n } }
 
 // WithBackOff sets the retry policy: the delay before the redelivery of a
 // message that failed on its k-th delivery is the k-th NextBackOff of a
-// fresh policy from newBackOff; backoff.Stop means no retry (dead letter,
-// then term). nil keeps the default: exponential from about one second,
-// doubling, each delay under 30 seconds, randomized by ±20%.
-func WithBackOff(newBackOff func() backoff.BackOff) Option {
-	return func(c *config) { c.newBackOff = newBackOff }
+// fresh policy from newBackOff. retry.Stop (the Stop of backoff v4 and v5),
+// or a factory that returns a nil policy, means no retry: dead letter, then
+// term. Any retry.BackOff fits, such as func() backoff.BackOff or
+// func() *backoff.ExponentialBackOff of backoff v4 or v5. A nil newBackOff
+// keeps the default (it must be typed: an untyped nil does not compile):
+// exponential from about one second, doubling, each delay under 30
+// seconds, randomized by ±20%.
+func WithBackOff[B retry.BackOff](newBackOff func() B) Option {
+	if newBackOff == nil {
+		return func(c *config) { c.newBackOff = nil }
+	}
+	return func(c *config) { c.newBackOff = func() retry.BackOff { return newBackOff() } }
 }
 
 // WithDeadLetter sets the hook told of every message about to be termed:
@@ -159,7 +158,7 @@ func WithDrainTimeout(d time.Duration) Option { return func(c *config) { c.drain
 func WithDoubleAck() Option { return func(c *config) { c.doubleAck = true } }
 
 // defaultBackOff is the default retry policy; see WithBackOff.
-func defaultBackOff() backoff.BackOff {
+func defaultBackOff() retry.BackOff {
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = time.Second
 	b.Multiplier = 2
@@ -408,7 +407,7 @@ func (s *session) settle(msg jetstream.Msg, err error) {
 	if meta, merr := msg.Metadata(); merr == nil {
 		delivered = meta.NumDelivered
 	}
-	var permanent *permanentError
+	var permanent *retry.PermanentError
 	var after *retryAfterError
 	last := s.maxDeliver > 0 && delivered >= uint64(s.maxDeliver)
 	switch {
@@ -417,8 +416,8 @@ func (s *session) settle(msg jetstream.Msg, err error) {
 	case errors.As(err, &after):
 		_ = msg.NakWithDelay(after.delay)
 	default:
-		delay := s.delay(delivered)
-		if delay == backoff.Stop {
+		delay, again := s.delay(delivered, err)
+		if !again {
 			s.term(msg, err)
 			return
 		}
@@ -434,20 +433,18 @@ func (s *session) term(msg jetstream.Msg, err error) {
 	_ = msg.TermWithReason(truncate(err.Error(), 200))
 }
 
-// delay is the retry policy's delay after the delivered-th delivery failed.
-func (s *session) delay(delivered uint64) time.Duration {
-	b := s.cfg.newBackOff()
-	if b == nil {
-		return backoff.Stop
-	}
-	b.Reset()
-	d := backoff.Stop
+// delay is the retry policy's delay after the delivered-th delivery failed
+// with err, or again = false if the policy allows no more retries. A
+// Retrier asks a fresh policy, so what stops package retry stops here: a
+// nil policy, retry.Stop, and backoff/v4's Permanent error.
+func (s *session) delay(delivered uint64, err error) (d time.Duration, again bool) {
+	r := retry.New(context.Background(), s.cfg.newBackOff)
 	for range max(delivered, 1) {
-		if d = b.NextBackOff(); d == backoff.Stop {
-			break
+		if d, again, _ = r.Next(err); !again {
+			return 0, false
 		}
 	}
-	return d
+	return d, true
 }
 
 // startProgress starts the goroutine that marks long-running messages

@@ -18,6 +18,7 @@ import (
 
 	"github.com/antspool/ants"
 	"github.com/antspool/ants/contrib/natsjs"
+	"github.com/antspool/ants/retry"
 )
 
 func TestMain(m *testing.M) {
@@ -233,15 +234,17 @@ func TestRunAcksAfterSuccess(t *testing.T) {
 	}
 }
 
-// Permanent terms the message after the dead-letter hook; other errors and
-// panics are nak'ed with the policy's delay and redelivered; on the last
-// delivery the dead-letter hook is told and the message is termed.
+// Permanent (natsjs's, retry's or backoff/v4's) terms the message after
+// the dead-letter hook; other errors and panics are nak'ed with the
+// policy's delay and redelivered; on the last delivery the dead-letter hook
+// is told and the message is termed.
 func TestRunRetriesTermsAndDeadLetters(t *testing.T) {
 	s := newSetup(t, jetstream.ConsumerConfig{MaxDeliver: 3, AckWait: 30 * time.Second})
 	p := newPool(t, 4)
 	// jobs.0: permanent; jobs.1: fails once; jobs.2: panics once; jobs.3:
-	// always fails; jobs.4: RetryAfter, always.
-	s.publish(t, 5)
+	// always fails; jobs.4: RetryAfter, always; jobs.5: retry.Permanent;
+	// jobs.6: backoff/v4's Permanent.
+	s.publish(t, 7)
 	type delivery struct {
 		job string
 		n   uint64
@@ -272,6 +275,10 @@ func TestRunRetriesTermsAndDeadLetters(t *testing.T) {
 			return errors.New("down")
 		case "4":
 			return natsjs.RetryAfter(errors.New("rate limited"), 2*delay)
+		case "5":
+			return retry.Permanent(errors.New("gone"))
+		case "6":
+			return backoff.Permanent(errors.New("forbidden"))
 		}
 		done <- d.job
 		return nil
@@ -305,11 +312,51 @@ func TestRunRetriesTermsAndDeadLetters(t *testing.T) {
 			t.Errorf("job %s redelivered after %v, before the %v delay", d.job, d.at.Sub(first[d.job]), delay)
 		}
 	}
-	if want := map[string]int{"0": 1, "1": 2, "2": 2, "3": 3, "4": 3}; fmt.Sprint(count) != fmt.Sprint(want) {
+	if want := map[string]int{"0": 1, "1": 2, "2": 2, "3": 3, "4": 3, "5": 1, "6": 1}; fmt.Sprint(count) != fmt.Sprint(want) {
 		t.Errorf("deliveries by job = %v, want %v", count, want)
 	}
-	if want := "[0@1: wrapped: malformed 3@3: down 4@3: rate limited]"; fmt.Sprint(sorted(dead)) != want {
+	if want := "[0@1: wrapped: malformed 3@3: down 4@3: rate limited 5@1: gone 6@1: forbidden]"; fmt.Sprint(sorted(dead)) != want {
 		t.Errorf("dead letters = %v, want %v", sorted(dead), want)
+	}
+}
+
+// natsjs.Permanent makes retry.Permanent's error.
+func TestPermanentIsRetrysPermanent(t *testing.T) {
+	inner := errors.New("malformed")
+	var pe *retry.PermanentError
+	if err := natsjs.Permanent(inner); !errors.As(err, &pe) || pe.Err != inner || err.Error() != "malformed" {
+		t.Errorf("natsjs.Permanent(inner) = %#v, want a *retry.PermanentError holding inner", err)
+	}
+	if natsjs.Permanent(nil) != nil {
+		t.Error("natsjs.Permanent(nil) != nil")
+	}
+}
+
+// A policy that allows no retry (a nil one, here a nil pointer of a
+// concrete policy type) dead-letters and terms a failed message on its
+// first delivery.
+func TestRunTermsWhenThePolicyAllowsNoRetry(t *testing.T) {
+	s := newSetup(t, jetstream.ConsumerConfig{MaxDeliver: 5})
+	p := newPool(t, 2)
+	s.publish(t, 1)
+	dead := make(chan string, 1)
+	var runs atomic.Int32
+	stop := runAsync(t, s.cons, p, func(ctx context.Context, msg jetstream.Msg) error {
+		runs.Add(1)
+		return errors.New("down")
+	}, natsjs.WithBackOff(func() *backoff.ExponentialBackOff { return nil }),
+		natsjs.WithDeadLetter(func(_ context.Context, msg jetstream.Msg, err error) {
+			dead <- fmt.Sprintf("%s@%d: %v", msg.Data(), deliveries(msg), err)
+		}))
+	if got := <-dead; got != "0@1: down" {
+		t.Errorf("dead letter %q, want 0@1: down", got)
+	}
+	s.settled(t, 5*time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := runs.Load(); n != 1 {
+		t.Errorf("handler ran %d times, want 1", n)
 	}
 }
 
