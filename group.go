@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
-
 	"github.com/antspool/ants/retry"
 )
 
@@ -64,16 +62,17 @@ func (e *PanicError) Unwrap() error {
 
 // RetryNotify is told of every retry of a group task, before its delay:
 // attempt counts the task's retries (1 for the first), err is the error of
-// the attempt that failed, and next is the delay before the retry.
-type RetryNotify func(attempt int, err error, next time.Duration)
+// the attempt that failed, and next is the delay before the retry. It is
+// retry.Notify: a function of either type serves both.
+type RetryNotify = retry.Notify
 
 // A GroupOption configures a Group (and a ResultGroup, Map, ForEach and
 // MapSeq, which run on one); see Pool.Group.
 type GroupOption func(*groupConfig)
 
 type groupConfig struct {
-	limit       int                    // running tasks of the group at most; <= 0: no group limit
-	newBackOff  func() backoff.BackOff // retry policy per failing task; nil: no retries
+	limit       int                  // running tasks of the group at most; <= 0: no group limit
+	newBackOff  func() retry.BackOff // retry policy per failing task; nil: no retries
 	notify      []RetryNotify
 	collect     bool          // WithCollectErrors: failures do not cancel the group
 	taskTimeout time.Duration // WithTaskTimeout: each attempt's deadline; <= 0: none
@@ -86,24 +85,34 @@ type groupConfig struct {
 // group); unlike errgroup, 0 never blocks forever.
 func WithLimit(n int) GroupOption { return func(c *groupConfig) { c.limit = n } }
 
-// WithRetry retries a failing group task on a backoff/v4 policy. newBackOff
-// is called once per failing task, at its first failure (BackOff values are
-// stateful). Retries stop when the task succeeds, returns an error wrapped
-// with backoff.Permanent (the error inside becomes the task's error), panics,
-// or when the policy returns backoff.Stop or the group's context is done;
-// the task's error is then its last attempt's error. If the pool is
-// released while the task waits for its next attempt, the task ends at once
-// with ErrPoolClosed and never runs again, not even after Reboot.
+// WithRetry retries a failing group task on the policy newBackOff makes:
+// a retry.BackOff, such as a policy of github.com/cenkalti/backoff (v4 or
+// v5). newBackOff is called once per failing task, at its first failure
+// (policies are stateful). Retries stop when the task succeeds, returns an
+// error wrapped with retry.Permanent or backoff/v4's backoff.Permanent (the
+// error inside becomes the task's error), panics, or when the policy
+// returns retry.Stop or the group's context is done; the task's error is
+// then its last attempt's error. If the pool is released while the task
+// waits for its next attempt, the task ends at once with ErrPoolClosed and
+// never runs again, not even after Reboot.
 //
 // A task waiting for its next attempt holds no worker, so other tasks run
 // meanwhile; it keeps its WithLimit slot, and Wait waits for it. Each notify
 // is told of every retry, on the worker that ran the failed attempt. A nil
-// newBackOff means no retries. See package retry for the backoff/v4
-// pitfalls (WithMaxRetries(b, n) makes n+1 attempts; the exponential
-// policy gives up after 15 minutes by default).
-func WithRetry(newBackOff func() backoff.BackOff, notify ...RetryNotify) GroupOption {
+// newBackOff of a func type (var f func() backoff.BackOff) means no
+// retries, and so does a factory that returns a nil policy; an untyped nil
+// does not compile, since the policy type cannot be inferred from it. See
+// package retry for the pitfalls of backoff's policies.
+func WithRetry[B retry.BackOff](newBackOff func() B, notify ...RetryNotify) GroupOption {
+	var factory func() retry.BackOff
+	if newBackOff != nil {
+		var ok bool
+		if factory, ok = any(newBackOff).(func() retry.BackOff); !ok {
+			factory = func() retry.BackOff { return newBackOff() }
+		}
+	}
 	return func(c *groupConfig) {
-		c.newBackOff = newBackOff
+		c.newBackOff = factory
 		c.notify = notify
 	}
 }

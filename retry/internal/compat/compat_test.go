@@ -12,6 +12,7 @@ import (
 	backoffv5 "github.com/cenkalti/backoff/v5"
 	"go.uber.org/goleak"
 
+	"github.com/antspool/ants"
 	"github.com/antspool/ants/retry"
 )
 
@@ -163,4 +164,48 @@ func TestStopsAndPermanent(t *testing.T) {
 			t.Errorf("Do = %v after %d calls; want errFlaky after 1", err, calls)
 		}
 	})
+}
+
+// ants.WithRetry takes a factory of either version's policies, and of
+// ours, unchanged; a typed nil factory means no retries.
+func TestGroupWithRetry(t *testing.T) {
+	fast := func() *backoffv5.ExponentialBackOff {
+		return &backoffv5.ExponentialBackOff{InitialInterval: time.Millisecond, Multiplier: 1, MaxInterval: time.Millisecond}
+	}
+	var noFactory func() backoffv4.BackOff
+	cases := []struct {
+		name  string
+		opt   ants.GroupOption
+		calls int
+	}{
+		{"v4", ants.WithRetry(func() backoffv4.BackOff { return backoffv4.NewConstantBackOff(time.Millisecond) }), 3},
+		{"v4-concrete", ants.WithRetry(func() *backoffv4.ConstantBackOff { return backoffv4.NewConstantBackOff(time.Millisecond) }), 3},
+		{"v5", ants.WithRetry(fast), 3},
+		{"v5-interface", ants.WithRetry(func() backoffv5.BackOff { return fast() }), 3},
+		{"retry", ants.WithRetry(func() retry.BackOff { return fast() }), 3},
+		{"typed-nil", ants.WithRetry(noFactory), 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p, err := ants.NewPool(2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				op, calls := failing(2)
+				g := p.Group(context.Background(), tc.opt)
+				g.Go(func(ctx context.Context) error { _, err := op(ctx); return err })
+				err = g.Wait()
+				if *calls != tc.calls {
+					t.Errorf("calls = %d, want %d", *calls, tc.calls)
+				}
+				if (err == nil) != (tc.calls == 3) {
+					t.Errorf("Wait = %v after %d calls", err, *calls)
+				}
+				if err := p.ReleaseContext(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			})
+		})
+	}
 }
