@@ -29,6 +29,51 @@
 // default Pool of DefaultAntsPoolSize workers, created on first use:
 // importing the package starts no goroutine, and neither does creating a
 // pool, until a task arrives.
+//
+// # How a task is admitted
+//
+// Every submit, of every pool type, is admitted in one place: the task is
+// handed to an idle worker, or to a new one while the pool has room, or,
+// with WithQueueSize, put in the pool's queue while it has room. When none
+// can take it, the submit waits in the pool's line, first-come
+// first-served with every other caller (or, with WithNonblocking, is
+// refused with ErrPoolOverload). A worker whose task returns takes the next
+// task itself: the oldest queued one, else the oldest in line.
+//
+// # Compatibility
+//
+// Against github.com/panjf2000/ants/v2 (v2.12), a program that only
+// changes its import path compiles and behaves the same, with these
+// differences, each where v2 loses a task, hangs or panics:
+//
+//   - A nil task (Submit(nil)) returns ErrNilTask on an open pool; v2 hands
+//     the nil to a worker, which then exits. Invoke(nil) on a func pool
+//     runs the function with a nil argument; v2 drops it.
+//   - A negative MaxBlockingTasks is rejected with
+//     ErrInvalidMaxBlockingTasks; v2 accepts it and then refuses every
+//     submit that would wait.
+//   - Callers waiting for a worker are served first-come first-served, from
+//     one line per pool (v2 wakes one at random); a MultiPool's callers
+//     share one line and take the first worker any sub-pool frees, where v2
+//     waits on the sub-pool it picked.
+//   - ReleaseContext (and ReleaseTimeout) also waits for the tasks still
+//     running and the pool's panic handlers, not only for the workers to be
+//     told to stop.
+//
+// Kept from v2 on purpose: Running counts idle workers until they expire;
+// a panicking task ends its worker goroutine (its slot goes to the next
+// task first, then the PanicHandler runs); Reboot waits for the previous
+// run's goroutines before it reopens the pool; Tune does nothing on a
+// PreAlloc or unlimited pool; a released pool answers every submit, nil
+// task or not, with ErrPoolClosed; ReleaseContext on a released pool
+// returns ErrPoolClosed at once.
+//
+// Against golang.org/x/sync/errgroup, a Group runs its tasks on the pool's
+// workers instead of a goroutine each; WithLimit(0) means no limit, where
+// SetLimit(0) blocks every Go; a panic becomes the group's error (a
+// *PanicError) instead of crashing the program; and Go waits, cancellably,
+// for a worker. Against github.com/sourcegraph/conc, Go's wait for a
+// worker ends when the group's context does.
 package ants
 
 import (
@@ -53,7 +98,7 @@ const (
 	DefaultCleanIntervalTime = time.Second
 )
 
-// The states of a pool, as ants v2 exports them. IsClosed reports the state.
+// The states of a pool. IsClosed reports the state.
 const (
 	// OPENED is the state of a pool that accepts tasks.
 	OPENED = iota
@@ -99,8 +144,7 @@ var (
 	ErrInvalidMultiPoolSize = errors.New("ants: invalid size for multiple pool")
 
 	// ErrInvalidMaxBlockingTasks is returned by the constructors for a
-	// negative MaxBlockingTasks. (ants v2 accepts it and then refuses every
-	// submit that would wait; here it is reported as the mistake it is.)
+	// negative MaxBlockingTasks.
 	ErrInvalidMaxBlockingTasks = errors.New("ants: negative MaxBlockingTasks")
 
 	// ErrInvalidQueueSize is returned by the constructors for a negative
@@ -108,7 +152,7 @@ var (
 	ErrInvalidQueueSize = errors.New("ants: negative queue size")
 
 	// ErrNilTask is returned by Submit and SubmitCtx for a nil task, on an
-	// open pool. (ants v2 hands the nil to a worker, which then exits.)
+	// open pool, and is the error of a nil Group task.
 	ErrNilTask = errors.New("ants: nil task")
 
 	// ErrNilContext is returned by SubmitCtx and InvokeCtx for a nil context,

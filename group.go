@@ -78,11 +78,11 @@ type groupConfig struct {
 	taskTimeout time.Duration // WithTaskTimeout: each attempt's deadline; <= 0: none
 }
 
-// WithLimit caps how many of the group's tasks run at once, as errgroup's
-// SetLimit does, below the pool's own capacity: Go waits for a slot, TryGo
-// returns false without one. A task keeps its slot while it waits for a
-// retry. n <= 0 means no group limit (the pool's capacity still bounds the
-// group); unlike errgroup, 0 never blocks forever.
+// WithLimit caps how many of the group's tasks run at once, below the
+// pool's own capacity: Go waits for a slot, TryGo returns false without
+// one. A task keeps its slot while it waits for a retry. n <= 0 means no
+// group limit (the pool's capacity still bounds the group): 0 never blocks
+// forever.
 func WithLimit(n int) GroupOption { return func(c *groupConfig) { c.limit = n } }
 
 // WithRetry retries a failing group task on the policy newBackOff makes:
@@ -173,11 +173,11 @@ type taskRunner interface {
 	hold(n int) (*run, bool)
 }
 
-// Group runs a set of tasks on a pool's workers and collects their errors,
-// like errgroup.Group: Go starts a task, Wait waits for all of them.
-// Unlike errgroup, a Group starts no goroutine per task: its tasks take
-// their turn for the pool's workers with every other submit, so a thousand
-// groups on a pool of 64 never run more than 64 tasks at once.
+// Group runs a set of tasks on a pool's workers and collects their errors:
+// Go starts a task, Wait waits for all of them and returns the first error.
+// A Group starts no goroutine per task: its tasks take their turn for the
+// pool's workers with every other submit, so a thousand groups on a pool
+// of 64 never run more than 64 tasks at once.
 //
 // The group's context, Context(), is derived from the context given to
 // Pool.Group. The first task error cancels it, with that error as its
@@ -187,8 +187,9 @@ type taskRunner interface {
 //
 // A Group is created by Pool.Group or MultiPool.Group and must not be
 // copied. Go, TryGo and Wait are safe for concurrent use, and a task may
-// call Go on its own group; calling Go from outside the group while Wait is
-// returning races as it does with errgroup.
+// call Go on its own group; a Go from outside the group that races with
+// Wait's return may or may not be waited for (it is then skipped, and the
+// next Wait reports it).
 type Group struct {
 	pool   taskRunner // nil only for a group born failed (NewResultGroup with a nil Runner)
 	ctx    context.Context
@@ -262,8 +263,7 @@ func (g *Group) Context() context.Context { return g.ctx }
 // group's context, anything that cancels it releases a blocked Go: a
 // running sibling's failure, the parent context, Wait. (Tasks that hold
 // every slot while waiting for a sibling that cannot start wait for ever,
-// as under any limit; give the parent context a deadline. conc's Go, which
-// ignores its context, cannot be released even then.)
+// as under any limit; give the parent context a deadline.)
 //
 // On a queue-mode pool (WithQueueSize), Go returns once its task is
 // queued; if the group's context ends meanwhile, the task is skipped when

@@ -28,9 +28,8 @@ const (
 // others: first for a worker that can take it at once, then, in queue
 // mode, for room in a queue. Only if none can take it does it wait, in the
 // line all sub-pools share, for whichever frees a place first. So a task
-// never waits on a busy sub-pool while another has room (ants v2 waits on
-// the sub-pool it picked), and waiting callers are served first-come
-// first-served across the whole multi-pool.
+// never waits on a busy sub-pool while another has room, and waiting
+// callers are served first-come first-served across the whole multi-pool.
 type multiPool[T any] struct {
 	index     atomic.Uint32  // RoundRobin's counter
 	state     atomic.Int32   // OPENED or CLOSED
@@ -51,7 +50,7 @@ func (mp *multiPool[T]) init(size, sizePerPool int, call func(T) bool, lbs LoadB
 		return ErrInvalidLoadBalancingStrategy
 	}
 	if call == nil {
-		return ErrLackPoolFunc // after the checks above, in ants' order
+		return ErrLackPoolFunc // after the checks above, in ants v2's order
 	}
 	mp.pools = make([]*core[T], size)
 	for i := range mp.pools {
@@ -61,7 +60,7 @@ func (mp *multiPool[T]) init(size, sizePerPool int, call func(T) bool, lbs LoadB
 		}
 		mp.pools[i] = p
 	}
-	// MaxBlockingTasks bounds each sub-pool's waiting callers in ants; the
+	// MaxBlockingTasks bounds the waiting callers of each sub-pool: the
 	// shared line holds as many as the sub-pools would together.
 	mp.waiters = &line[T]{maxWaiters: mp.pools[0].opts.MaxBlockingTasks * size}
 	for _, p := range mp.pools {

@@ -292,9 +292,9 @@ func clampCapacity(size int) int32 {
 func (p *core[T]) line() *line[T]     { return p.waiters }
 func (p *core[T]) overflow() overflow { return p.over }
 
-// Running returns the number of worker goroutines alive, busy or idle (as
-// in ants v2: an idle worker counts until it expires or the pool is
-// released).
+// Running returns the number of worker goroutines alive, busy or idle: an
+// idle worker counts until it expires or the pool is released. Stats.Busy
+// counts the busy ones.
 func (p *core[T]) Running() int { return int(p.running.Load()) }
 
 // Free returns Cap() - Running(), the number of workers that may still be
@@ -330,7 +330,7 @@ func (p *core[T]) hasRoomLocked() bool {
 // as their tasks finish.
 //
 // Tune does nothing if size <= 0, on a pool without a limit, or on a pool
-// created WithPreAlloc (whose idle-worker queue cannot grow), as in ants.
+// created WithPreAlloc (whose idle-worker queue cannot grow).
 // A size above math.MaxInt32 is taken as math.MaxInt32. Tune is safe at
 // any time.
 func (p *core[T]) Tune(size int) {

@@ -28,7 +28,7 @@ func NewPoolWithFunc(size int, pf func(any), options ...Option) (*PoolWithFunc, 
 }
 
 // Invoke runs the pool's function with arg on a worker, waiting for one as
-// Pool.Submit does. A nil arg is passed on as nil (ants v2 drops it).
+// Pool.Submit does. A nil arg is passed on as nil.
 // Invoke returns nil once a worker has accepted arg, or else ErrPoolClosed
 // or ErrPoolOverload, and the function does not run.
 func (p *PoolWithFunc) Invoke(arg any) error { return invoke(&p.core, arg) }

@@ -104,8 +104,8 @@ func (p *core[T]) close() *run {
 // ctx ends first, it returns ctx.Err() and the pool stays released, its
 // remaining workers exiting as their tasks return.
 //
-// As in ants, ReleaseContext returns ErrPoolClosed at once on a pool already
-// released (only the call that closes the pool waits), and a nil ctx releases
+// ReleaseContext returns ErrPoolClosed at once on a pool already released
+// (only the call that closes the pool waits), and a nil ctx releases
 // without waiting and returns nil.
 func (p *core[T]) ReleaseContext(ctx context.Context) error {
 	r := p.close()
@@ -143,7 +143,7 @@ func (p *core[T]) ReleaseTimeout(timeout time.Duration) error {
 
 // Reboot reopens a released pool. It first waits, without a time limit, for
 // every goroutine of the previous run to exit (workers still running tasks
-// included, as ants v2.12.1 does), so the capacity is never exceeded; use
+// included), so the capacity is never exceeded; use
 // ReleaseContext before Reboot to bound that wait. Reboot does nothing on an
 // open pool, and concurrent Reboots open the pool once.
 func (p *core[T]) Reboot() {

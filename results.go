@@ -29,8 +29,9 @@ type Result[T any] struct {
 type ResultGroup[T any] struct {
 	g *Group
 
-	mu      sync.Mutex  // guards results
+	mu      sync.Mutex  // guards the fields below
 	results []Result[T] // by index; grown as tasks end, and by Wait to every index taken
+	waited  int         // the indexes taken before the latest Wait returned; -1 before the first
 }
 
 // NewResultGroup returns a ResultGroup that runs its tasks on r's workers,
@@ -129,6 +130,7 @@ func (rg *ResultGroup[T]) Wait() ([]T, error) {
 	if n > 0 {
 		rg.at(n - 1)
 	}
+	rg.waited = n
 	values := make([]T, len(rg.results))
 	for i, r := range rg.results {
 		values[i] = r.Value
@@ -136,16 +138,22 @@ func (rg *ResultGroup[T]) Wait() ([]T, error) {
 	return values, err
 }
 
-// Results returns, after Wait, each index's value and the task's own
-// error: nil, what it returned (after its retries), a *PanicError,
-// ErrGoexit, a submit's refusal (ErrPoolClosed, ErrPoolOverload), or, for
-// a task that was skipped, the group context's cause. The order is Go's,
-// never the order tasks finished in. Results returns a new slice on each
-// call; before Wait returns, it holds only the outcomes recorded so far.
+// Results returns each index's value and the task's own error: nil, what
+// it returned (after its retries), a *PanicError, ErrGoexit, a submit's
+// refusal (ErrPoolClosed, ErrPoolOverload), or, for a task that was
+// skipped, the group context's cause. The order is Go's, never the order
+// tasks finished in. Results returns a new slice on each call.
+//
+// Results reports what Wait has waited for: it returns nil until Wait has
+// returned, and after that one Result per index taken before the latest
+// Wait returned, so a task still running is never mistaken for a success.
 func (rg *ResultGroup[T]) Results() []Result[T] {
 	rg.mu.Lock()
 	defer rg.mu.Unlock()
-	return append([]Result[T](nil), rg.results...)
+	if rg.waited < 0 {
+		return nil
+	}
+	return append([]Result[T](nil), rg.results[:rg.waited]...)
 }
 
 // Future is the result of a task given to SubmitValue, which a caller

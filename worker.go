@@ -45,7 +45,7 @@ func (p *core[T]) startLocked(arg T, since, now int64) {
 // work is the body of a worker goroutine, started with its first task. It
 // runs tasks until the pool has none for it and tells it to exit, or a
 // task panics (without recovering) or calls runtime.Goexit: the goroutine
-// then ends, as in ants v2, after its slot has gone to the next task.
+// then ends, after its slot has gone to the next task.
 func (p *core[T]) work(w *worker[T], arg T, r *run) {
 	defer r.exit()
 	for {

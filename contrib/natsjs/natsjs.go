@@ -39,6 +39,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -192,7 +193,7 @@ func Run(ctx context.Context, cons jetstream.Consumer, r ants.Runner, h Handler,
 		return ants.ErrNilContext
 	case cons == nil:
 		return ErrNilConsumer
-	case r == nil:
+	case r == nil || isNilPointer(r):
 		return ants.ErrNilRunner
 	case h == nil:
 		return ErrNilHandler
@@ -484,4 +485,11 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// isNilPointer reports whether r holds a nil pointer (a nil *ants.Pool,
+// say), which Run treats as a nil Runner.
+func isNilPointer(r ants.Runner) bool {
+	v := reflect.ValueOf(r)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
