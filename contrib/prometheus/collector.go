@@ -54,9 +54,11 @@ type statsCollector struct {
 //	ants_pool_submits_canceled_total{pool} counter  Stats.Canceled
 //	ants_pool_wait_seconds_total{pool}     counter  Stats.WaitTime
 //
-// Each scrape calls source.Stats once; the first call starts the pool's
-// timing of waits, so ants_pool_wait_seconds_total counts the waits that
-// began after the first scrape (or, with a task observer, from the start).
+// Each scrape calls source.Stats once, which changes nothing in the pool.
+// ants_pool_wait_seconds_total counts the waits in line (callers blocked
+// in a submit, Group retries waiting for a worker), and, in queue mode,
+// the waits of queued tasks only when the pool has a task observer (such
+// as TaskTimings.Observe): see ants.Stats.WaitTime.
 func NewStatsCollector(pool string, source StatsSource) prometheus.Collector {
 	labels := prometheus.Labels{"pool": pool}
 	metric := func(name, help string, kind prometheus.ValueType, value func(ants.Stats) float64) statsMetric {
