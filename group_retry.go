@@ -127,14 +127,14 @@ func (t *retryTask) sleep(delay time.Duration, err error) {
 func (t *retryTask) wake() {
 	t.mu.Lock()
 	if t.phase != phaseSleeping { // an interrupt came first but could not stop the timer
-		t.endLocked(t.err)
+		t.endUnlock(t.err)
 		return
 	}
 	t.run.delayed.Add(-1)
 	t.phase = phaseQueued
 	withdraw, err := post[job](t.g.pool, t, t.refuse)
 	if err != nil {
-		t.endLocked(err)
+		t.endUnlock(err)
 		return
 	}
 	t.withdraw = withdraw
@@ -149,7 +149,7 @@ func (t *retryTask) refuse(err error) {
 		t.mu.Unlock()
 		return
 	}
-	t.endLocked(err)
+	t.endUnlock(err)
 }
 
 // interrupt runs when the group's context ends (err nil: the task ends
@@ -181,12 +181,12 @@ func (t *retryTask) interrupt(err error) {
 		t.mu.Unlock()
 		return
 	}
-	t.endLocked(err)
+	t.endUnlock(err)
 }
 
-// endLocked finishes the task with err: its callbacks are stopped, and mu,
-// which must be held, is released before the group is told.
-func (t *retryTask) endLocked(err error) {
+// endUnlock, called with mu held, releases it and finishes the task with
+// err: its callbacks are stopped first, and the group is told last.
+func (t *retryTask) endUnlock(err error) {
 	t.phase = phaseDone
 	t.unhookLocked()
 	t.mu.Unlock()
