@@ -240,3 +240,42 @@ func TestNestedSubmitOnFullPoolWithDeadline(t *testing.T) {
 		mustRelease(t, p)
 	})
 }
+
+func TestMultiPoolCtx(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mp, _ := ants.NewMultiPool(2, 1, ants.RoundRobin)
+		cancelled, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := mp.SubmitCtx(cancelled, func(context.Context) { t.Error("ran") }); !errors.Is(err, context.Canceled) {
+			t.Errorf("SubmitCtx with a done ctx = %v", err)
+		}
+		b := newBlocker()
+		b.fill(t, mp.Submit, 2)
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		go func() { errc <- mp.SubmitCtx(ctx, func(context.Context) { t.Error("ran") }) }()
+		synctest.Wait()
+		if mp.Waiting() != 1 {
+			t.Fatalf("Waiting = %d, want 1", mp.Waiting())
+		}
+		start := time.Now()
+		cancel()
+		if err := <-errc; !errors.Is(err, context.Canceled) || time.Since(start) != 0 {
+			t.Errorf("SubmitCtx cancelled while waiting = %v after %v, want Canceled at once", err, time.Since(start))
+		}
+		if mp.Waiting() != 0 {
+			t.Errorf("Waiting = %d after cancel", mp.Waiting())
+		}
+		deadline, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel2()
+		f, _ := ants.NewMultiPoolWithFunc(2, 1, func(any) { <-b.gate }, ants.LeastTasks)
+		_ = f.Invoke(nil)
+		_ = f.Invoke(nil)
+		if err := f.InvokeCtx(deadline, 1); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("InvokeCtx on a full multi-pool = %v, want DeadlineExceeded", err)
+		}
+		b.open()
+		mustRelease(t, mp)
+		mustRelease(t, f)
+	})
+}

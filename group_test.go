@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/metrics"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -17,8 +15,6 @@ import (
 
 	"github.com/antspool/ants"
 )
-
-var errBoom = errors.New("boom")
 
 func TestGroupReturnsFirstErrorAndCancelsWithIt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -223,98 +219,6 @@ func TestGroupRefusedSubmitIsTheTasksError(t *testing.T) {
 	})
 }
 
-func TestGroupBadInput(t *testing.T) {
-	p, _ := ants.NewPool(1)
-	//lint:ignore SA1012 a nil context is the bad input under test
-	g := p.Group(nil)
-	ran := false
-	g.Go(func(context.Context) error { ran = true; return nil })
-	if err := g.Wait(); !errors.Is(err, ants.ErrNilContext) {
-		t.Errorf("Group(nil).Wait = %v, want ErrNilContext", err)
-	}
-	if ran {
-		t.Error("a task of a nil-context group ran")
-	}
-	g = p.Group(context.Background())
-	g.Go(nil)
-	if err := g.Wait(); !errors.Is(err, ants.ErrNilTask) {
-		t.Errorf("Go(nil); Wait = %v, want ErrNilTask", err)
-	}
-	g = p.Group(context.Background(), nil) // a nil option is ignored
-	g.Go(func(context.Context) error { return nil })
-	if err := g.Wait(); err != nil {
-		t.Errorf("Wait = %v", err)
-	}
-	mustRelease(t, p)
-}
-
-func TestGroupPanic(t *testing.T) {
-	p, _ := ants.NewPool(1, ants.WithPanicHandler(func(v any) {
-		t.Errorf("a group task's panic reached the pool's PanicHandler: %v", v)
-	}))
-	for _, tc := range []struct {
-		name  string
-		value any
-	}{
-		{"a value", "kaboom"},
-		{"an error", errBoom},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			attempts := 0
-			g := p.Group(context.Background(), ants.WithRetry(constantRetry(time.Millisecond)))
-			g.Go(func(context.Context) error { attempts++; panicInGroupTask(tc.value); return nil })
-			err := g.Wait()
-			var pe *ants.PanicError
-			if !errors.As(err, &pe) {
-				t.Fatalf("Wait = %v, want a *PanicError", err)
-			}
-			if pe.Value != tc.value {
-				t.Errorf("PanicError.Value = %v, want %v", pe.Value, tc.value)
-			}
-			if !strings.Contains(string(pe.Stack), "panicInGroupTask") {
-				t.Errorf("PanicError.Stack lacks the panicking function:\n%s", pe.Stack)
-			}
-			if _, isErr := tc.value.(error); isErr != errors.Is(err, errBoom) {
-				t.Errorf("errors.Is(err, errBoom) = %v; Unwrap should expose only error values", !isErr)
-			}
-			if attempts != 1 {
-				t.Errorf("a panicking task ran %d times, want 1: panics are not retried", attempts)
-			}
-			if !errors.Is(context.Cause(g.Context()), err) {
-				t.Error("the panic did not cancel the group")
-			}
-		})
-	}
-	// The worker survived: the pool still has it, and it serves the next task.
-	if p.Running() != 1 {
-		t.Errorf("Running = %d after group panics, want 1 (the same worker)", p.Running())
-	}
-	g := p.Group(context.Background())
-	g.Go(func(context.Context) error { return nil })
-	if err := g.Wait(); err != nil {
-		t.Errorf("Wait = %v", err)
-	}
-	mustRelease(t, p)
-}
-
-//go:noinline
-func panicInGroupTask(v any) { panic(v) }
-
-func TestGroupGoexit(t *testing.T) {
-	p, _ := ants.NewPool(1)
-	g := p.Group(context.Background())
-	g.Go(func(context.Context) error { runtime.Goexit(); return nil })
-	if err := g.Wait(); !errors.Is(err, ants.ErrGoexit) {
-		t.Errorf("Wait = %v, want ErrGoexit", err)
-	}
-	g = p.Group(context.Background())
-	g.Go(func(context.Context) error { return nil }) // the pool replaced its worker
-	if err := g.Wait(); err != nil {
-		t.Errorf("Wait = %v", err)
-	}
-	mustRelease(t, p)
-}
-
 func TestGroupLimit(t *testing.T) {
 	for _, tc := range []struct{ limit, want int }{{3, 3}, {0, 8}, {-1, 8}} {
 		t.Run(fmt.Sprintf("limit %d", tc.limit), func(t *testing.T) {
@@ -342,46 +246,6 @@ func TestGroupLimit(t *testing.T) {
 	}
 }
 
-func TestGroupTryGo(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p, _ := ants.NewPool(2)
-		g := p.Group(context.Background(), ants.WithLimit(1))
-		gate := make(chan struct{})
-		if !g.TryGo(func(context.Context) error { <-gate; return nil }) {
-			t.Fatal("TryGo on an idle pool returned false")
-		}
-		ran := false
-		if g.TryGo(func(context.Context) error { ran = true; return nil }) {
-			t.Error("TryGo at the group limit returned true")
-		}
-		close(gate)
-		synctest.Wait()
-
-		h := p.Group(context.Background())
-		b := newBlocker()
-		b.fill(t, p.Submit, 2)
-		if h.TryGo(func(context.Context) error { ran = true; return nil }) {
-			t.Error("TryGo on a full pool returned true")
-		}
-		b.open()
-		for _, grp := range []*ants.Group{g, h} {
-			if err := grp.Wait(); err != nil {
-				t.Errorf("Wait = %v: a TryGo that returned false must not fail the group", err)
-			}
-		}
-		if h.TryGo(func(context.Context) error { ran = true; return nil }) {
-			t.Error("TryGo after Wait (context done) returned true")
-		}
-		if err := h.Wait(); err != nil {
-			t.Errorf("Wait = %v after a refused TryGo", err)
-		}
-		mustRelease(t, p)
-		if ran {
-			t.Error("a task refused by TryGo ran")
-		}
-	})
-}
-
 func TestGroupWaitAgainAndGoAfterWait(t *testing.T) {
 	p, _ := ants.NewPool(2)
 	g := p.Group(context.Background())
@@ -404,206 +268,6 @@ func TestGroupWaitAgainAndGoAfterWait(t *testing.T) {
 		t.Error("a task given to Go after Wait ran")
 	}
 	mustRelease(t, p)
-}
-
-func constantRetry(d time.Duration) func() backoff.BackOff {
-	return func() backoff.BackOff { return backoff.NewConstantBackOff(d) }
-}
-
-// flaky returns a task that fails n times, then succeeds, and its call count.
-func flaky(n int32) (func(context.Context) error, *atomic.Int32) {
-	calls := new(atomic.Int32)
-	return func(context.Context) error {
-		if c := calls.Add(1); c <= n {
-			return fmt.Errorf("attempt %d: %w", c, errBoom)
-		}
-		return nil
-	}, calls
-}
-
-func TestGroupRetry(t *testing.T) {
-	t.Run("until success, telling notify of each retry", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(2)
-			var mu sync.Mutex
-			var notes []string
-			notify := func(attempt int, err error, next time.Duration) {
-				mu.Lock()
-				defer mu.Unlock()
-				notes = append(notes, fmt.Sprintf("%d:%v:%v", attempt, err, next))
-			}
-			g := p.Group(context.Background(), ants.WithRetry(constantRetry(10*time.Millisecond), notify))
-			task, calls := flaky(2)
-			start := time.Now()
-			g.Go(task)
-			if err := g.Wait(); err != nil {
-				t.Fatalf("Wait = %v", err)
-			}
-			if d := time.Since(start); d != 20*time.Millisecond {
-				t.Errorf("took %v, want two 10ms delays", d)
-			}
-			if calls.Load() != 3 {
-				t.Errorf("%d attempts, want 3", calls.Load())
-			}
-			if want := "[1:attempt 1: boom:10ms 2:attempt 2: boom:10ms]"; fmt.Sprint(notes) != want {
-				t.Errorf("notify saw %v, want %v", notes, want)
-			}
-			mustRelease(t, p)
-		})
-	})
-	t.Run("the policy is built once per failing task", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(4)
-			var built atomic.Int32
-			g := p.Group(context.Background(), ants.WithRetry(func() backoff.BackOff {
-				built.Add(1)
-				return backoff.NewConstantBackOff(time.Millisecond)
-			}))
-			for range 5 {
-				task, _ := flaky(3)
-				g.Go(task)
-			}
-			g.Go(func(context.Context) error { return nil }) // never fails: no policy
-			if err := g.Wait(); err != nil {
-				t.Fatal(err)
-			}
-			if built.Load() != 5 {
-				t.Errorf("policy built %d times for 5 failing tasks, want 5", built.Load())
-			}
-			mustRelease(t, p)
-		})
-	})
-	t.Run("stops on Permanent, on Stop, and gives the last error", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(2)
-			g := p.Group(context.Background(), ants.WithRetry(constantRetry(time.Millisecond)))
-			var calls atomic.Int32
-			errBad := errors.New("bad request")
-			g.Go(func(context.Context) error { calls.Add(1); return backoff.Permanent(errBad) })
-			if err := g.Wait(); err != errBad || calls.Load() != 1 {
-				t.Errorf("Permanent: Wait = %v after %d attempts, want errBad after 1", err, calls.Load())
-			}
-			g = p.Group(context.Background(), ants.WithRetry(func() backoff.BackOff {
-				return backoff.WithMaxRetries(backoff.NewConstantBackOff(time.Millisecond), 2)
-			}))
-			task, n := flaky(100)
-			g.Go(task)
-			if err := g.Wait(); err == nil || err.Error() != "attempt 3: boom" {
-				t.Errorf("WithMaxRetries(2): Wait = %v, want the third attempt's error", err)
-			}
-			if n.Load() != 3 {
-				t.Errorf("WithMaxRetries(2) made %d attempts, want 3", n.Load())
-			}
-			mustRelease(t, p)
-		})
-	})
-	t.Run("a task waiting to retry holds no worker", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(1)
-			g := p.Group(context.Background(), ants.WithRetry(constantRetry(time.Second)))
-			task, calls := flaky(1)
-			g.Go(task)
-			synctest.Wait() // the first attempt failed; the retry is a second away
-			other := make(chan time.Time, 1)
-			start := time.Now()
-			if err := p.Submit(func() { other <- time.Now() }); err != nil {
-				t.Fatal(err)
-			}
-			if at := <-other; at.Sub(start) != 0 {
-				t.Errorf("another task waited %v for the pool's only worker", at.Sub(start))
-			}
-			if err := g.Wait(); err != nil {
-				t.Fatal(err)
-			}
-			if calls.Load() != 2 {
-				t.Errorf("%d attempts, want 2", calls.Load())
-			}
-			mustRelease(t, p)
-		})
-	})
-	t.Run("cancel during the delay ends the task at once with its last error", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(1)
-			parent, cancel := context.WithCancel(context.Background())
-			g := p.Group(parent, ants.WithRetry(constantRetry(time.Hour)))
-			task, calls := flaky(100)
-			g.Go(task)
-			synctest.Wait()
-			start := time.Now()
-			cancel()
-			err := g.Wait()
-			if d := time.Since(start); d != 0 {
-				t.Errorf("Wait returned %v after the cancel, want at once", d)
-			}
-			if err == nil || err.Error() != "attempt 1: boom" {
-				t.Errorf("Wait = %v, want the last attempt's error", err)
-			}
-			if calls.Load() != 1 {
-				t.Errorf("%d attempts, want 1", calls.Load())
-			}
-			mustRelease(t, p)
-		})
-	})
-	t.Run("cancel while the retry waits in the pool's line withdraws it", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(1)
-			parent, cancel := context.WithCancel(context.Background())
-			g := p.Group(parent, ants.WithRetry(constantRetry(10*time.Millisecond)))
-			task, calls := flaky(100)
-			g.Go(task)
-			synctest.Wait()
-			b := newBlocker()
-			b.fill(t, p.Submit, 1) // the pool's worker is busy when the retry comes due
-			time.Sleep(20 * time.Millisecond)
-			synctest.Wait()
-			if p.Waiting() != 0 {
-				t.Fatalf("Waiting = %d with a retry in line, want 0: a retry is not a blocked caller", p.Waiting())
-			}
-			cancel()
-			if err := g.Wait(); err == nil || err.Error() != "attempt 1: boom" {
-				t.Errorf("Wait = %v, want the last attempt's error", err)
-			}
-			if p.Waiting() != 0 {
-				t.Errorf("Waiting = %d after the group ended, want 0", p.Waiting())
-			}
-			b.open()
-			mustRelease(t, p)
-			if calls.Load() != 1 {
-				t.Errorf("%d attempts, want 1", calls.Load())
-			}
-		})
-	})
-	t.Run("release refuses a retry waiting in line", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(1)
-			g := p.Group(context.Background(), ants.WithRetry(constantRetry(10*time.Millisecond)))
-			task, _ := flaky(100)
-			g.Go(task)
-			synctest.Wait()
-			b := newBlocker()
-			b.fill(t, p.Submit, 1)
-			time.Sleep(20 * time.Millisecond)
-			synctest.Wait()
-			p.Release()
-			if err := g.Wait(); !errors.Is(err, ants.ErrPoolClosed) {
-				t.Errorf("Wait = %v, want ErrPoolClosed", err)
-			}
-			b.open()
-		})
-	})
-	t.Run("release while the retry sleeps", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(1)
-			g := p.Group(context.Background(), ants.WithRetry(constantRetry(10*time.Millisecond)))
-			task, _ := flaky(100)
-			g.Go(task)
-			synctest.Wait()
-			p.Release()
-			if err := g.Wait(); !errors.Is(err, ants.ErrPoolClosed) {
-				t.Errorf("Wait = %v, want ErrPoolClosed", err)
-			}
-		})
-	})
 }
 
 // K groups on a pool of N: never more than N tasks at once, and no
@@ -725,6 +389,91 @@ func TestGroupWaitSeesARefusalThatReleasesIt(t *testing.T) {
 			}
 			b.open()
 			synctest.Wait()
+		}
+	})
+}
+
+// A group whose context is cancelled while its tasks wait in the pool's
+// line — callers blocked in Go and a retry due — returns from Wait at once,
+// even though the pool's only worker is still busy with other work.
+func TestCancelledGroupWithQueuedTasksReturnsPromptly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, _ := ants.NewPool(1)
+		parent, cancel := context.WithCancel(context.Background())
+		g := p.Group(parent, ants.WithRetry(func() backoff.BackOff { return backoff.NewConstantBackOff(time.Millisecond) }))
+		var ran atomic.Int32
+		g.Go(func(context.Context) error { // fails once: its retry will wait in line
+			if ran.Add(1) == 1 {
+				return errBoom
+			}
+			return nil
+		})
+		synctest.Wait()
+		b := newBlocker()
+		b.fill(t, p.Submit, 1) // other work holds the only worker
+		for range 10 {
+			go g.Go(func(context.Context) error { ran.Add(1); return nil })
+		}
+		time.Sleep(2 * time.Millisecond) // the retry comes due and joins the line
+		synctest.Wait()
+		if p.Waiting() != 10 {
+			t.Fatalf("Waiting = %d, want the 10 callers (the retry in line is not one)", p.Waiting())
+		}
+		start := time.Now()
+		cancel()
+		err := g.Wait()
+		if d := time.Since(start); d != 0 {
+			t.Errorf("Wait returned %v after the cancel, want at once", d)
+		}
+		if err == nil {
+			t.Error("Wait = nil for a group whose tasks were skipped")
+		}
+		if p.Waiting() != 0 {
+			t.Errorf("Waiting = %d after the group ended", p.Waiting())
+		}
+		b.open()
+		mustRelease(t, p)
+		if ran.Load() != 1 {
+			t.Errorf("%d attempts ran, want only the first", ran.Load())
+		}
+	})
+}
+
+func TestMultiPoolGroup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mp, _ := ants.NewMultiPool(2, 2, ants.RoundRobin)
+		g := mp.Group(context.Background(), ants.WithLimit(3), ants.WithRetry(constantRetry(time.Millisecond)))
+		var gg gauge
+		var total atomic.Int32
+		for range 30 {
+			task, _ := flaky(1) // each task fails once, then succeeds on retry
+			g.Go(func(ctx context.Context) error {
+				gg.enter()
+				defer gg.exit()
+				total.Add(1)
+				time.Sleep(time.Millisecond)
+				return task(ctx)
+			})
+		}
+		if err := g.Wait(); err != nil {
+			t.Fatalf("Wait = %v", err)
+		}
+		if total.Load() != 60 {
+			t.Errorf("%d attempts, want 60 (30 tasks, one retry each)", total.Load())
+		}
+		if m := gg.max.Load(); m > 3 {
+			t.Errorf("%d group tasks ran at once, limit 3", m)
+		}
+		h := mp.Group(context.Background())
+		h.Go(func(context.Context) error { return errBoom })
+		if err := h.Wait(); !errors.Is(err, errBoom) {
+			t.Errorf("Wait = %v, want errBoom", err)
+		}
+		mustRelease(t, mp)
+		k := mp.Group(context.Background())
+		k.Go(func(context.Context) error { return nil })
+		if err := k.Wait(); !errors.Is(err, ants.ErrPoolClosed) {
+			t.Errorf("Group on a released multi-pool: Wait = %v, want ErrPoolClosed", err)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package ants_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -9,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"go.uber.org/goleak"
+
+	"github.com/antspool/ants"
 )
 
 func TestMain(m *testing.M) {
@@ -110,4 +114,96 @@ func rounds(full, short int) int {
 		return short
 	}
 	return full
+}
+
+var errBoom = errors.New("boom")
+
+func constantRetry(d time.Duration) func() backoff.BackOff {
+	return func() backoff.BackOff { return backoff.NewConstantBackOff(d) }
+}
+
+// flaky returns a task that fails n times, then succeeds, and its call count.
+func flaky(n int32) (func(context.Context) error, *atomic.Int32) {
+	calls := new(atomic.Int32)
+	return func(context.Context) error {
+		if c := calls.Add(1); c <= n {
+			return fmt.Errorf("attempt %d: %w", c, errBoom)
+		}
+		return nil
+	}, calls
+}
+
+// joined returns the errors err joins, or err alone.
+func joined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
+// isClosed reports whether ch is closed (or has a value) right now.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+//go:noinline
+func panicInGroupTask(v any) { panic(v) }
+
+// groupPool is what Pool and MultiPool offer a test of groups.
+type groupPool interface {
+	ants.Runner
+	Submit(func()) error
+	Waiting() int
+	Release()
+	ReleaseContext(context.Context) error
+	Reboot()
+}
+
+// groupPools returns a pool and a multi-pool, each of n workers in all.
+func groupPools(t *testing.T, n int, opts ...ants.Option) []struct {
+	name string
+	pool groupPool
+} {
+	t.Helper()
+	p, err := ants.NewPool(n, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, err := ants.NewMultiPool(n, 1, ants.RoundRobin, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []struct {
+		name string
+		pool groupPool
+	}{{"Pool", p}, {"MultiPool", mp}}
+}
+
+// resultRunners returns a pool and a multi-pool of four workers each, for
+// the tests that run the same ResultGroup scenario on both.
+func resultRunners(t *testing.T, opts ...ants.Option) []struct {
+	name string
+	pool groupPool
+} {
+	t.Helper()
+	p, err := ants.NewPool(4, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, err := ants.NewMultiPool(2, 2, ants.RoundRobin, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []struct {
+		name string
+		pool groupPool
+	}{{"on a Pool", p}, {"on a MultiPool", mp}}
 }

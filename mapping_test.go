@@ -18,8 +18,6 @@ import (
 	"github.com/antspool/ants"
 )
 
-// ---- helpers ----
-
 // mappingInts returns 0, 1, ..., n-1.
 func mappingInts(n int) []int {
 	in := make([]int, n)
@@ -361,56 +359,6 @@ func TestMapEmptyInputReturnsAtOnce(t *testing.T) {
 	if c := calls.Load(); c != 0 {
 		t.Errorf("fn ran %d times on empty input", c)
 	}
-}
-
-func TestMappingBadInputIsAnErrorNeverAPanic(t *testing.T) {
-	p, _ := ants.NewPool(2)
-	var calls atomic.Int32
-	fn := func(context.Context, int) (int, error) { calls.Add(1); return 1, nil }
-	var nilCtx context.Context
-	var nilFn mappingFn
-	for _, tc := range []struct {
-		name string
-		ctx  context.Context
-		r    ants.Runner
-		fn   mappingFn
-		want error
-	}{
-		{"a nil context is ErrNilContext", nilCtx, p, fn, ants.ErrNilContext},
-		{"a nil runner is ErrNilRunner", context.Background(), nil, fn, ants.ErrNilRunner},
-		{"a nil fn is ErrNilTask", context.Background(), p, nilFn, ants.ErrNilTask},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			for _, m := range mappingFuncs {
-				out, err := m.run(tc.ctx, tc.r, mappingInts(3), tc.fn)
-				if err != tc.want || out != nil {
-					t.Errorf("%s = %v, %v; want nil, %v", m.name, out, err, tc.want)
-				}
-			}
-			probe := newSeqProbe(t, 1)
-			probe.owner = goroutineID()
-			vals, errs := probe.drain(ants.MapSeq(tc.ctx, tc.r, probe.ints(3), tc.fn))
-			if !slices.Equal(vals, []int{0}) || !slices.Equal(errs, []error{tc.want}) {
-				t.Errorf("MapSeq yielded values %v, errors %v; want one pair (0, %v)", vals, errs, tc.want)
-			}
-			if c := probe.calls.Load(); c != 0 {
-				t.Errorf("MapSeq called its input %d times, want never", c)
-			}
-		})
-	}
-	t.Run("a nil input makes MapSeq yield nothing", func(t *testing.T) {
-		n := 0
-		for range ants.MapSeq(context.Background(), p, nil, fn) {
-			n++
-		}
-		if n != 0 {
-			t.Errorf("MapSeq over a nil input yielded %d pairs, want none", n)
-		}
-	})
-	if c := calls.Load(); c != 0 {
-		t.Errorf("fn ran %d times on bad input", c)
-	}
-	mustRelease(t, p)
 }
 
 func TestMapParentCancelSkipsTheItemsNotStartedAndReportsTheCause(t *testing.T) {
@@ -1113,65 +1061,4 @@ func TestMapSeqHoldsTheHeapFlat(t *testing.T) {
 		t.Errorf("peak heap grew from %d B for %d items to %d B for %d items: MapSeq holds more than its window", smallPeak, small, bigPeak, big)
 	}
 	mustRelease(t, p)
-}
-
-// ---- benchmarks ----
-
-// BenchmarkMapSeq reports the peak heap of a MapSeq over tiny items: it
-// should not depend on how many there are.
-func BenchmarkMapSeq(b *testing.B) {
-	for _, bc := range []struct {
-		name string
-		n    int
-	}{{"items=100k", 100_000}, {"items=1M", 1_000_000}} {
-		b.Run(bc.name, func(b *testing.B) {
-			p, _ := ants.NewPool(runtime.GOMAXPROCS(0))
-			b.ReportAllocs()
-			var peak uint64
-			for b.Loop() {
-				peak = max(peak, mapSeqPeakHeap(b, p, bc.n, 1024))
-			}
-			b.ReportMetric(float64(peak), "peak-heap-B")
-			mustRelease(b, p)
-		})
-	}
-}
-
-const mapBenchItems = 100_000
-
-func mapBenchDouble(x int) int { return 2 * x }
-
-// BenchmarkMap is one Map of 100,000 tiny items a loop; compare
-// BenchmarkHandWrittenGroupMap, what a user would write instead.
-func BenchmarkMap(b *testing.B) {
-	p, _ := ants.NewPool(runtime.GOMAXPROCS(0))
-	in := mappingInts(mapBenchItems)
-	ctx := context.Background()
-	fn := func(_ context.Context, x int) (int, error) { return mapBenchDouble(x), nil }
-	b.ReportAllocs()
-	for b.Loop() {
-		out, err := ants.Map(ctx, p, in, fn)
-		if err != nil || out[len(out)-1] != mapBenchDouble(mapBenchItems-1) {
-			b.Fatalf("Map = %v", err)
-		}
-	}
-	mustRelease(b, p)
-}
-
-func BenchmarkHandWrittenGroupMap(b *testing.B) {
-	p, _ := ants.NewPool(runtime.GOMAXPROCS(0))
-	in := mappingInts(mapBenchItems)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		g := p.Group(ctx)
-		out := make([]int, len(in))
-		for i := range in {
-			g.Go(func(context.Context) error { out[i] = mapBenchDouble(in[i]); return nil })
-		}
-		if err := g.Wait(); err != nil || out[len(out)-1] != mapBenchDouble(mapBenchItems-1) {
-			b.Fatalf("Wait = %v", err)
-		}
-	}
-	mustRelease(b, p)
 }

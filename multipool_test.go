@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -61,54 +60,6 @@ func TestMultiPoolByIndexRejectsBadIndexes(t *testing.T) {
 	mustRelease(t, mp)
 	mustRelease(t, f)
 	mustRelease(t, g)
-}
-
-func TestMultiPoolBadInput(t *testing.T) {
-	fn := func(any) {}
-	tests := []struct {
-		name string
-		new  func() error
-		want error
-	}{
-		{"size 0", func() error { _, err := ants.NewMultiPool(0, 1, ants.RoundRobin); return err }, ants.ErrInvalidMultiPoolSize},
-		{"negative size", func() error { _, err := ants.NewMultiPoolWithFunc(-1, 1, fn, ants.RoundRobin); return err }, ants.ErrInvalidMultiPoolSize},
-		{"unknown strategy", func() error { _, err := ants.NewMultiPool(2, 1, 8); return err }, ants.ErrInvalidLoadBalancingStrategy},
-		{"strategy 0", func() error { _, err := ants.NewMultiPoolWithFuncGeneric(2, 1, func(int) {}, 0); return err }, ants.ErrInvalidLoadBalancingStrategy},
-		{"nil function", func() error { _, err := ants.NewMultiPoolWithFunc(2, 1, nil, ants.RoundRobin); return err }, ants.ErrLackPoolFunc},
-		{"nil generic function", func() error {
-			_, err := ants.NewMultiPoolWithFuncGeneric[int](2, 1, nil, ants.LeastTasks)
-			return err
-		}, ants.ErrLackPoolFunc},
-		{"bad option", func() error {
-			_, err := ants.NewMultiPool(2, 1, ants.RoundRobin, ants.WithExpiryDuration(-1))
-			return err
-		}, ants.ErrInvalidPoolExpiry},
-		{"prealloc, unlimited sub-pools", func() error {
-			_, err := ants.NewMultiPool(2, 0, ants.RoundRobin, ants.WithPreAlloc(true))
-			return err
-		}, ants.ErrInvalidPreAllocSize},
-	}
-	for _, tt := range tests {
-		if err := tt.new(); !errors.Is(err, tt.want) {
-			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
-		}
-	}
-
-	mp, _ := ants.NewMultiPool(2, 0, ants.RoundRobin) // sizePerPool <= 0: unlimited, as in ants
-	if mp.Cap() != -1 || mp.Free() != -1 {
-		t.Errorf("unlimited multi-pool: Cap, Free = %d, %d; want -1, -1", mp.Cap(), mp.Free())
-	}
-	if err := mp.Submit(nil); !errors.Is(err, ants.ErrNilTask) {
-		t.Errorf("Submit(nil) = %v, want ErrNilTask", err)
-	}
-	//lint:ignore SA1012 a nil context is the bad input under test
-	if err := mp.SubmitCtx(nil, func(context.Context) {}); !errors.Is(err, ants.ErrNilContext) {
-		t.Errorf("SubmitCtx(nil, task) = %v, want ErrNilContext", err)
-	}
-	mustRelease(t, mp)
-	if err := mp.Submit(nil); !errors.Is(err, ants.ErrPoolClosed) {
-		t.Errorf("Submit(nil) after release = %v, want ErrPoolClosed", err)
-	}
 }
 
 // A submit never waits on a busy sub-pool while another has a free worker,
@@ -200,45 +151,6 @@ func TestMultiPoolWaitersAreServedInOrder(t *testing.T) {
 				t.Fatalf("ran in order %v, want arrival order", order)
 			}
 		}
-	})
-}
-
-func TestMultiPoolCtx(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		mp, _ := ants.NewMultiPool(2, 1, ants.RoundRobin)
-		cancelled, cancel := context.WithCancel(context.Background())
-		cancel()
-		if err := mp.SubmitCtx(cancelled, func(context.Context) { t.Error("ran") }); !errors.Is(err, context.Canceled) {
-			t.Errorf("SubmitCtx with a done ctx = %v", err)
-		}
-		b := newBlocker()
-		b.fill(t, mp.Submit, 2)
-		ctx, cancel := context.WithCancel(context.Background())
-		errc := make(chan error, 1)
-		go func() { errc <- mp.SubmitCtx(ctx, func(context.Context) { t.Error("ran") }) }()
-		synctest.Wait()
-		if mp.Waiting() != 1 {
-			t.Fatalf("Waiting = %d, want 1", mp.Waiting())
-		}
-		start := time.Now()
-		cancel()
-		if err := <-errc; !errors.Is(err, context.Canceled) || time.Since(start) != 0 {
-			t.Errorf("SubmitCtx cancelled while waiting = %v after %v, want Canceled at once", err, time.Since(start))
-		}
-		if mp.Waiting() != 0 {
-			t.Errorf("Waiting = %d after cancel", mp.Waiting())
-		}
-		deadline, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		defer cancel2()
-		f, _ := ants.NewMultiPoolWithFunc(2, 1, func(any) { <-b.gate }, ants.LeastTasks)
-		_ = f.Invoke(nil)
-		_ = f.Invoke(nil)
-		if err := f.InvokeCtx(deadline, 1); !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("InvokeCtx on a full multi-pool = %v, want DeadlineExceeded", err)
-		}
-		b.open()
-		mustRelease(t, mp)
-		mustRelease(t, f)
 	})
 }
 
@@ -335,45 +247,6 @@ func TestMultiPoolReboot(t *testing.T) {
 	mp.Release()
 	mp.Reboot()
 	mustRelease(t, mp)
-}
-
-func TestMultiPoolGroup(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		mp, _ := ants.NewMultiPool(2, 2, ants.RoundRobin)
-		g := mp.Group(context.Background(), ants.WithLimit(3), ants.WithRetry(constantRetry(time.Millisecond)))
-		var gg gauge
-		var total atomic.Int32
-		for range 30 {
-			task, _ := flaky(1) // each task fails once, then succeeds on retry
-			g.Go(func(ctx context.Context) error {
-				gg.enter()
-				defer gg.exit()
-				total.Add(1)
-				time.Sleep(time.Millisecond)
-				return task(ctx)
-			})
-		}
-		if err := g.Wait(); err != nil {
-			t.Fatalf("Wait = %v", err)
-		}
-		if total.Load() != 60 {
-			t.Errorf("%d attempts, want 60 (30 tasks, one retry each)", total.Load())
-		}
-		if m := gg.max.Load(); m > 3 {
-			t.Errorf("%d group tasks ran at once, limit 3", m)
-		}
-		h := mp.Group(context.Background())
-		h.Go(func(context.Context) error { return errBoom })
-		if err := h.Wait(); !errors.Is(err, errBoom) {
-			t.Errorf("Wait = %v, want errBoom", err)
-		}
-		mustRelease(t, mp)
-		k := mp.Group(context.Background())
-		k.Go(func(context.Context) error { return nil })
-		if err := k.Wait(); !errors.Is(err, ants.ErrPoolClosed) {
-			t.Errorf("Group on a released multi-pool: Wait = %v, want ErrPoolClosed", err)
-		}
-	})
 }
 
 // Reboot waits for every sub-pool's previous run before it opens any; a

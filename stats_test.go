@@ -1,14 +1,10 @@
 package ants_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -328,68 +324,4 @@ func TestMultiPoolStatsAreTheSum(t *testing.T) {
 		checkStats(t, "done", mp.Stats(), ants.Stats{Cap: 6, Running: 6, Idle: 6, Submitted: 8, Completed: 8, WaitTime: 2 * time.Second})
 		mustRelease(t, mp)
 	})
-}
-
-//go:noinline
-func panicForSlog() { panic("boom") }
-
-// SlogLogger logs a panic as one record with the value and the stack as
-// attributes; other messages as Info records.
-func TestSlogLoggerLogsAPanicAsOneRecord(t *testing.T) {
-	var buf syncBuffer
-	l := ants.SlogLogger(slog.New(slog.NewJSONHandler(&buf, nil)))
-	p, _ := ants.NewPool(1, ants.WithLogger(l))
-	_ = p.Submit(panicForSlog)
-	mustRelease(t, p) // the panic is logged before the worker exits
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 1 {
-		t.Fatalf("%d records, want 1:\n%s", len(lines), buf.String())
-	}
-	var rec map[string]any
-	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
-		t.Fatal(err)
-	}
-	if rec["level"] != "ERROR" || rec["msg"] != "ants: worker exits from panic" || rec["panic"] != "boom" {
-		t.Errorf("record = %v", rec)
-	}
-	if stack, _ := rec["stack"].(string); !strings.Contains(stack, "panicForSlog") {
-		t.Errorf("the stack attribute lacks the panicking function: %q", stack)
-	}
-
-	buf.Reset()
-	l.Printf("hello %d\n", 42)
-	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil || rec["level"] != "INFO" || rec["msg"] != "hello 42" {
-		t.Errorf("Printf record = %v (%v)", rec, err)
-	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a worker to write while the test
-// reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]byte(nil), s.b.Bytes()...)
-}
-
-func (s *syncBuffer) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.Reset()
 }

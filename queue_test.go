@@ -14,31 +14,6 @@ import (
 	"github.com/antspool/ants"
 )
 
-func TestQueueSizeValidation(t *testing.T) {
-	bad := ants.WithQueueSize(-1)
-	fn := func(any) {}
-	gfn := func(int) {}
-	for name, err := range map[string]error{
-		"NewPool":                     second(ants.NewPool(2, bad)),
-		"NewPoolWithFunc":             second(ants.NewPoolWithFunc(2, fn, bad)),
-		"NewPoolWithFuncGeneric":      second(ants.NewPoolWithFuncGeneric(2, gfn, bad)),
-		"NewMultiPool":                second(ants.NewMultiPool(2, 2, ants.RoundRobin, bad)),
-		"NewMultiPoolWithFunc":        second(ants.NewMultiPoolWithFunc(2, 2, fn, ants.RoundRobin, bad)),
-		"NewMultiPoolWithFuncGeneric": second(ants.NewMultiPoolWithFuncGeneric(2, 2, gfn, ants.RoundRobin, bad)),
-	} {
-		if !errors.Is(err, ants.ErrInvalidQueueSize) {
-			t.Errorf("%s with WithQueueSize(-1): err = %v, want ErrInvalidQueueSize", name, err)
-		}
-	}
-	p, err := ants.NewPool(2, ants.WithQueueSize(0))
-	if err != nil {
-		t.Fatalf("WithQueueSize(0): %v", err)
-	}
-	mustRelease(t, p)
-}
-
-func second[T any](_ T, err error) error { return err }
-
 // While every worker is busy, a submit queues its task and returns nil at
 // once, without parking; past the queue's size it waits, or is refused.
 func TestQueueAcceptsWithoutParkingTheCaller(t *testing.T) {
