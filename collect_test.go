@@ -18,11 +18,11 @@ import (
 )
 
 func TestCollectErrorsRunsEveryTaskAndJoinsTheirErrorsInGoOrder(t *testing.T) {
-	for _, tc := range groupPools(t, 3) {
-		t.Run(tc.name, func(t *testing.T) {
-			p := tc.pool
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 3)
 			defer mustRelease(t, p)
-			g := p.Group(context.Background(), ants.WithCollectErrors())
+			g := p.runner.Group(context.Background(), ants.WithCollectErrors())
 			// The failing tasks finish in the reverse of their Go order.
 			const n = 60
 			gates := map[int]chan struct{}{10: make(chan struct{}), 20: make(chan struct{}), 30: make(chan struct{})}

@@ -91,99 +91,100 @@ func seq(n int) []int {
 // A caller waiting for room leaves the line when its context ends: its
 // task never runs, and Waiting drops back.
 func TestQueueBlockedCallerCancels(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		for _, tc := range groupPools(t, 1, ants.WithQueueSize(1)) {
-			p := tc.pool
-			b := newBlocker()
-			b.fill(t, p.Submit, 1)
-			if err := p.Submit(func() {}); err != nil { // fills the queue
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			var ran atomic.Bool
-			done := make(chan error, 1)
-			go func() { done <- p.SubmitCtx(ctx, func(context.Context) { ran.Store(true) }) }()
-			synctest.Wait()
-			if p.Waiting() != 1 {
-				t.Fatalf("%s: Waiting = %d, want 1", tc.name, p.Waiting())
-			}
-			cancel()
-			if err := <-done; !errors.Is(err, context.Canceled) {
-				t.Errorf("%s: SubmitCtx = %v, want context.Canceled", tc.name, err)
-			}
-			if p.Waiting() != 0 {
-				t.Errorf("%s: Waiting = %d after the cancel", tc.name, p.Waiting())
-			}
-			b.open()
-			mustRelease(t, p)
-			if ran.Load() {
-				t.Errorf("%s: the cancelled caller's task ran", tc.name)
-			}
-		}
-	})
+	for _, k := range (allKinds | queueMode).each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 1, ants.WithQueueSize(1))
+				b := newBlocker()
+				b.fill(t, p.submit, 1)
+				if err := p.submit(func() {}); err != nil { // fills the queue
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				var ran atomic.Bool
+				done := make(chan error, 1)
+				go func() { done <- p.submitCtx(ctx, func() { ran.Store(true) }) }()
+				synctest.Wait()
+				if p.Waiting() != 1 {
+					t.Fatalf("Waiting = %d, want 1", p.Waiting())
+				}
+				cancel()
+				if err := <-done; !errors.Is(err, context.Canceled) {
+					t.Errorf("SubmitCtx = %v, want context.Canceled", err)
+				}
+				if p.Waiting() != 0 {
+					t.Errorf("Waiting = %d after the cancel", p.Waiting())
+				}
+				b.open()
+				mustRelease(t, p)
+				if ran.Load() {
+					t.Error("the cancelled caller's task ran")
+				}
+			})
+		})
+	}
 }
 
 // Release stops admission and wakes the waiting callers, but every queued
 // task still runs, once, with the context it was submitted with; and
 // ReleaseContext returns nil only when the queue has drained.
 func TestQueueDrainsOnRelease(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		for _, tc := range groupPools(t, 2, ants.WithQueueSize(4)) {
-			p := tc.pool
-			b := newBlocker()
-			b.fill(t, p.Submit, 2)
-			type key struct{}
-			var ran atomic.Int32
-			var ctxs sync.Map
-			queued := 4 // the Pool's queue; the MultiPool has two sub-pools of one worker, a queue of 4 each
-			if tc.name == "MultiPool" {
-				queued = 8
-			}
-			for i := range queued {
-				ctx, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, i))
-				if err := p.SubmitCtx(ctx, func(ctx context.Context) {
-					ran.Add(1)
-					ctxs.Store(ctx.Value(key{}), ctx.Err())
-				}); err != nil {
-					t.Fatal(err)
+	for _, k := range (runnerKinds | queueMode).each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 2, ants.WithQueueSize(4))
+				b := newBlocker()
+				b.fill(t, p.submit, 2)
+				type key struct{}
+				var ran atomic.Int32
+				var ctxs sync.Map
+				queued := 4 * p.subPools // a queue of 4 for each (sub-)pool
+				for i := range queued {
+					ctx, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, i))
+					if err := p.runner.SubmitCtx(ctx, func(ctx context.Context) { // the task sees its ctx
+						ran.Add(1)
+						ctxs.Store(ctx.Value(key{}), ctx.Err())
+					}); err != nil {
+						t.Fatal(err)
+					}
+					cancel() // ended before the task runs: it runs with it all the same
 				}
-				cancel() // ended before the task runs: it runs with it all the same
-			}
-			blocked := make(chan error, 1)
-			go func() { blocked <- p.Submit(func() { ran.Add(100) }) }()
-			synctest.Wait()
+				blocked := make(chan error, 1)
+				go func() { blocked <- p.submit(func() { ran.Add(100) }) }()
+				synctest.Wait()
 
-			released := make(chan error, 1)
-			go func() { released <- p.ReleaseContext(context.Background()) }()
-			if err := <-blocked; !errors.Is(err, ants.ErrPoolClosed) {
-				t.Errorf("%s: the caller waiting for room got %v, want ErrPoolClosed", tc.name, err)
-			}
-			if err := p.Submit(func() {}); !errors.Is(err, ants.ErrPoolClosed) {
-				t.Errorf("%s: Submit after Release = %v", tc.name, err)
-			}
-			synctest.Wait()
-			select {
-			case err := <-released:
-				t.Fatalf("%s: ReleaseContext returned %v with the queue not drained", tc.name, err)
-			default:
-			}
-			b.open()
-			if err := <-released; err != nil {
-				t.Fatalf("%s: ReleaseContext = %v", tc.name, err)
-			}
-			if int(ran.Load()) != queued {
-				t.Errorf("%s: ran = %d, want the %d queued tasks, once each", tc.name, ran.Load(), queued)
-			}
-			for i := range queued {
-				if err, ok := ctxs.Load(i); !ok || err != context.Canceled {
-					t.Errorf("%s: task %d saw ctx.Err() = %v (%v), want its own, cancelled context", tc.name, i, err, ok)
+				released := make(chan error, 1)
+				go func() { released <- p.ReleaseContext(context.Background()) }()
+				if err := <-blocked; !errors.Is(err, ants.ErrPoolClosed) {
+					t.Errorf("the caller waiting for room got %v, want ErrPoolClosed", err)
 				}
-			}
-			if s := tc.pool.(statsOf).Stats(); s.Queued != 0 || s.Running != 0 || s.Submitted != s.Completed {
-				t.Errorf("%s: Stats after the drain = %+v", tc.name, s)
-			}
-		}
-	})
+				if err := p.submit(func() {}); !errors.Is(err, ants.ErrPoolClosed) {
+					t.Errorf("Submit after Release = %v", err)
+				}
+				synctest.Wait()
+				select {
+				case err := <-released:
+					t.Fatalf("ReleaseContext returned %v with the queue not drained", err)
+				default:
+				}
+				b.open()
+				if err := <-released; err != nil {
+					t.Fatalf("ReleaseContext = %v", err)
+				}
+				if int(ran.Load()) != queued {
+					t.Errorf("ran = %d, want the %d queued tasks, once each", ran.Load(), queued)
+				}
+				for i := range queued {
+					if err, ok := ctxs.Load(i); !ok || err != context.Canceled {
+						t.Errorf("task %d saw ctx.Err() = %v (%v), want its own, cancelled context", i, err, ok)
+					}
+				}
+				if s := p.Stats(); s.Queued != 0 || s.Running != 0 || s.Submitted != s.Completed {
+					t.Errorf("Stats after the drain = %+v", s)
+				}
+			})
+		})
+	}
 }
 
 // Workers do not expire while tasks are queued, and growing the pool

@@ -19,8 +19,9 @@ import (
 )
 
 func TestResultGroupValuesAreInGoOrder(t *testing.T) {
-	for _, tc := range resultRunners(t) {
-		t.Run(tc.name+", whatever order the tasks finish in", func(t *testing.T) {
+	for _, k := range runnerKinds.each() { // whatever order the tasks finish in
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 4)
 			const n = 4 // every task runs at once: the runners have 4 workers
 			// Task i returns only after task i+1 has: the last one given to
 			// Go finishes first.
@@ -31,7 +32,7 @@ func TestResultGroupValuesAreInGoOrder(t *testing.T) {
 			close(returned[n])
 			var mu sync.Mutex
 			var finished []int
-			rg := ants.NewResultGroup[string](context.Background(), tc.pool)
+			rg := ants.NewResultGroup[string](context.Background(), p.runner)
 			for i := range n {
 				rg.Go(func(context.Context) (string, error) {
 					defer close(returned[i])
@@ -61,16 +62,17 @@ func TestResultGroupValuesAreInGoOrder(t *testing.T) {
 					t.Errorf("Results()[%d] = {%q, %v}, want {%q, nil}", i, r.Value, r.Err, want)
 				}
 			}
-			mustRelease(t, tc.pool)
+			mustRelease(t, p)
 		})
 	}
 }
 
 func TestResultGroupResultsHoldEachTasksOwnError(t *testing.T) {
 	t.Run("a value, an error, a panic and a Goexit stay at their index, with T's zero value where the task failed", func(t *testing.T) {
-		for _, tc := range resultRunners(t) {
-			t.Run(tc.name, func(t *testing.T) {
-				rg := ants.NewResultGroup[int](context.Background(), tc.pool, ants.WithCollectErrors())
+		for _, k := range runnerKinds.each() {
+			t.Run(k.String(), func(t *testing.T) {
+				p := newPool(t, k, 4)
+				rg := ants.NewResultGroup[int](context.Background(), p.runner, ants.WithCollectErrors())
 				rg.Go(func(context.Context) (int, error) { return 1, nil })
 				rg.Go(func(context.Context) (int, error) { return 2, errBoom }) // its 2 must not be kept
 				rg.Go(func(context.Context) (int, error) { panicInGroupTask("kaboom"); return 3, nil })
@@ -103,17 +105,18 @@ func TestResultGroupResultsHoldEachTasksOwnError(t *testing.T) {
 				if res[4].Value != 5 || res[4].Err != nil {
 					t.Errorf("Results()[4] = %+v, want {5 <nil>}", res[4])
 				}
-				mustRelease(t, tc.pool)
+				mustRelease(t, p)
 			})
 		}
 	})
 
 	t.Run("a released pool refuses the task with ErrPoolClosed and it never runs", func(t *testing.T) {
-		for _, tc := range resultRunners(t) {
-			t.Run(tc.name, func(t *testing.T) {
-				mustRelease(t, tc.pool)
+		for _, k := range runnerKinds.each() {
+			t.Run(k.String(), func(t *testing.T) {
+				p := newPool(t, k, 4)
+				mustRelease(t, p)
 				var ran atomic.Bool
-				rg := ants.NewResultGroup[int](context.Background(), tc.pool)
+				rg := ants.NewResultGroup[int](context.Background(), p.runner)
 				rg.Go(func(context.Context) (int, error) { ran.Store(true); return 1, nil })
 				values, err := rg.Wait()
 				if !errors.Is(err, ants.ErrPoolClosed) {
@@ -579,23 +582,24 @@ func TestResultGroupWaitOnEmptyGroupAndWaitAgain(t *testing.T) {
 }
 
 func TestSubmitValueReturnsTheTasksValueAndError(t *testing.T) {
-	for _, tc := range resultRunners(t) {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 4)
 			ctx := context.Background()
-			if v, err := ants.SubmitValue(ctx, tc.pool, func(context.Context) (string, error) { return "ok", nil }).Wait(); v != "ok" || err != nil {
+			if v, err := ants.SubmitValue(ctx, p.runner, func(context.Context) (string, error) { return "ok", nil }).Wait(); v != "ok" || err != nil {
 				t.Errorf("Wait = %q, %v, want \"ok\", nil", v, err)
 			}
-			if v, err := ants.SubmitValue(ctx, tc.pool, func(context.Context) (string, error) { return "partial", errBoom }).Wait(); v != "partial" || err != errBoom {
+			if v, err := ants.SubmitValue(ctx, p.runner, func(context.Context) (string, error) { return "partial", errBoom }).Wait(); v != "partial" || err != errBoom {
 				t.Errorf("Wait = %q, %v, want \"partial\", errBoom (the task's value and error)", v, err)
 			}
 			type key struct{}
-			got := ants.SubmitValue(context.WithValue(ctx, key{}, "seen"), tc.pool, func(ctx context.Context) (any, error) {
+			got := ants.SubmitValue(context.WithValue(ctx, key{}, "seen"), p.runner, func(ctx context.Context) (any, error) {
 				return ctx.Value(key{}), nil
 			})
 			if v, err := got.Wait(); v != "seen" || err != nil {
 				t.Errorf("the task's ctx carries value %v (err %v), want the submit's ctx value", v, err)
 			}
-			mustRelease(t, tc.pool)
+			mustRelease(t, p)
 		})
 	}
 }

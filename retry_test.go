@@ -205,112 +205,118 @@ func TestGroupRetry(t *testing.T) {
 // without waiting for the timer, and no attempt runs later, not even on the
 // pool after Reboot.
 func TestReleaseEndsGroupRetriesWaitingOutTheirDelay(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		for _, tc := range groupPools(t, 2) {
-			p := tc.pool
-			g := p.Group(context.Background(), ants.WithRetry(constantRetry(time.Hour)))
-			var attempts atomic.Int32
-			g.Go(func(context.Context) error { attempts.Add(1); return errBoom })
-			synctest.Wait() // the first attempt failed; the retry is an hour away
-			waited := make(chan error, 1)
-			go func() { waited <- g.Wait() }()
-			synctest.Wait()
+	for _, k := range (runnerKinds | bothModes).each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 2)
+				g := p.runner.Group(context.Background(), ants.WithRetry(constantRetry(time.Hour)))
+				var attempts atomic.Int32
+				g.Go(func(context.Context) error { attempts.Add(1); return errBoom })
+				synctest.Wait() // the first attempt failed; the retry is an hour away
+				waited := make(chan error, 1)
+				go func() { waited <- g.Wait() }()
+				synctest.Wait()
 
-			start := time.Now()
-			if err := p.ReleaseContext(context.Background()); err != nil {
-				t.Fatalf("%s: ReleaseContext = %v", tc.name, err)
-			}
-			if err := <-waited; !errors.Is(err, ants.ErrPoolClosed) {
-				t.Errorf("%s: Wait = %v, want ErrPoolClosed", tc.name, err)
-			}
-			if d := time.Since(start); d != 0 {
-				t.Errorf("%s: Release and Wait took %v, want no wait for the retry's delay", tc.name, d)
-			}
+				start := time.Now()
+				if err := p.ReleaseContext(context.Background()); err != nil {
+					t.Fatalf("ReleaseContext = %v", err)
+				}
+				if err := <-waited; !errors.Is(err, ants.ErrPoolClosed) {
+					t.Errorf("Wait = %v, want ErrPoolClosed", err)
+				}
+				if d := time.Since(start); d != 0 {
+					t.Errorf("Release and Wait took %v, want no wait for the retry's delay", d)
+				}
 
-			p.Reboot()
-			time.Sleep(2 * time.Hour) // any timer left behind would fire now
-			synctest.Wait()
-			if n := attempts.Load(); n != 1 {
-				t.Errorf("%s: %d attempts, want 1: no retry after Release, nor after Reboot", tc.name, n)
-			}
-			mustRelease(t, p)
-		}
-	})
+				p.Reboot()
+				time.Sleep(2 * time.Hour) // any timer left behind would fire now
+				synctest.Wait()
+				if n := attempts.Load(); n != 1 {
+					t.Errorf("%d attempts, want 1: no retry after Release, nor after Reboot", n)
+				}
+				mustRelease(t, p)
+			})
+		})
+	}
 }
 
 // A retry whose attempt fails after Release (it was running then) does not
 // sleep: it ends with ErrPoolClosed, and Reboot does not revive it.
 func TestGroupTaskFailingAfterReleaseIsNotRetried(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		for _, tc := range groupPools(t, 2) {
-			p := tc.pool
-			g := p.Group(context.Background(), ants.WithRetry(constantRetry(time.Minute)))
-			started, fail := make(chan struct{}), make(chan struct{})
-			var attempts atomic.Int32
-			g.Go(func(context.Context) error {
-				if attempts.Add(1) == 1 {
-					close(started)
-					<-fail
+	for _, k := range (runnerKinds | bothModes).each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 2)
+				g := p.runner.Group(context.Background(), ants.WithRetry(constantRetry(time.Minute)))
+				started, fail := make(chan struct{}), make(chan struct{})
+				var attempts atomic.Int32
+				g.Go(func(context.Context) error {
+					if attempts.Add(1) == 1 {
+						close(started)
+						<-fail
+					}
+					return errBoom
+				})
+				<-started
+				p.Release()
+				close(fail)
+				if err := g.Wait(); !errors.Is(err, ants.ErrPoolClosed) {
+					t.Errorf("Wait = %v, want ErrPoolClosed", err)
 				}
-				return errBoom
+				p.Reboot()
+				time.Sleep(time.Hour)
+				synctest.Wait()
+				if n := attempts.Load(); n != 1 {
+					t.Errorf("%d attempts, want 1", n)
+				}
+				mustRelease(t, p)
 			})
-			<-started
-			p.Release()
-			close(fail)
-			if err := g.Wait(); !errors.Is(err, ants.ErrPoolClosed) {
-				t.Errorf("%s: Wait = %v, want ErrPoolClosed", tc.name, err)
-			}
-			p.Reboot()
-			time.Sleep(time.Hour)
-			synctest.Wait()
-			if n := attempts.Load(); n != 1 {
-				t.Errorf("%s: %d attempts, want 1", tc.name, n)
-			}
-			mustRelease(t, p)
-		}
-	})
+		})
+	}
 }
 
 // Waiting counts callers blocked in a submit, and nothing else: a Group
 // retry waiting for a worker is not one, and does not count against
 // MaxBlockingTasks either.
 func TestWaitingCountsOnlyBlockedCallers(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		for _, tc := range groupPools(t, 1, ants.WithMaxBlockingTasks(1)) {
-			p := tc.pool
-			g := p.Group(context.Background(), ants.WithRetry(constantRetry(time.Millisecond)))
-			var attempts atomic.Int32
-			g.Go(func(context.Context) error {
-				if attempts.Add(1) == 1 {
-					return errBoom
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 1, ants.WithMaxBlockingTasks(1))
+				g := p.runner.Group(context.Background(), ants.WithRetry(constantRetry(time.Millisecond)))
+				var attempts atomic.Int32
+				g.Go(func(context.Context) error {
+					if attempts.Add(1) == 1 {
+						return errBoom
+					}
+					return nil
+				})
+				synctest.Wait()
+				b := newBlocker()
+				b.fill(t, p.submit, 1)
+				time.Sleep(time.Millisecond) // the retry comes due and waits for the worker
+				synctest.Wait()
+				if n := p.Waiting(); n != 0 {
+					t.Errorf("Waiting = %d with only a retry in line, want 0", n)
 				}
-				return nil
+				blocked := make(chan error, 1)
+				go func() { blocked <- p.submit(func() {}) }()
+				synctest.Wait()
+				if n := p.Waiting(); n != 1 {
+					t.Errorf("Waiting = %d with a caller blocked (MaxBlockingTasks 1), want 1", n)
+				}
+				b.open()
+				if err := <-blocked; err != nil {
+					t.Errorf("the blocked caller's Submit = %v, want nil", err)
+				}
+				if err := g.Wait(); err != nil {
+					t.Errorf("Wait = %v", err)
+				}
+				if n := attempts.Load(); n != 2 {
+					t.Errorf("%d attempts, want 2", n)
+				}
+				mustRelease(t, p)
 			})
-			synctest.Wait()
-			b := newBlocker()
-			b.fill(t, p.Submit, 1)
-			time.Sleep(time.Millisecond) // the retry comes due and waits for the worker
-			synctest.Wait()
-			if n := p.Waiting(); n != 0 {
-				t.Errorf("%s: Waiting = %d with only a retry in line, want 0", tc.name, n)
-			}
-			blocked := make(chan error, 1)
-			go func() { blocked <- p.Submit(func() {}) }()
-			synctest.Wait()
-			if n := p.Waiting(); n != 1 {
-				t.Errorf("%s: Waiting = %d with a caller blocked (MaxBlockingTasks 1), want 1", tc.name, n)
-			}
-			b.open()
-			if err := <-blocked; err != nil {
-				t.Errorf("%s: the blocked caller's Submit = %v, want nil", tc.name, err)
-			}
-			if err := g.Wait(); err != nil {
-				t.Errorf("%s: Wait = %v", tc.name, err)
-			}
-			if n := attempts.Load(); n != 2 {
-				t.Errorf("%s: %d attempts, want 2", tc.name, n)
-			}
-			mustRelease(t, p)
-		}
-	})
+		})
+	}
 }

@@ -13,11 +13,6 @@ import (
 	"github.com/antspool/ants"
 )
 
-// statsOf is what every pool type offers for Stats.
-type statsOf interface {
-	Stats() ants.Stats
-}
-
 // observed collects what a task observer is told.
 type observed struct {
 	mu    sync.Mutex
@@ -46,51 +41,50 @@ func checkStats(t *testing.T, what string, got, want ants.Stats) {
 }
 
 // Blocked callers, busy and idle workers, waits and completions add up
-// exactly, step by step, on a pool and a multi-pool.
+// exactly, step by step, on every pool kind.
 func TestStatsAddUpForSubmits(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		for _, tc := range groupPools(t, 2, ants.WithDisablePurge(true)) {
-			p := tc.pool.(interface {
-				groupPool
-				statsOf
+	for _, k := range allKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 2, ants.WithDisablePurge(true))
+				checkStats(t, "new", p.Stats(), ants.Stats{Cap: 2})
+
+				b := newBlocker()
+				b.fill(t, p.submit, 2)
+				for range 3 {
+					go func() {
+						if err := p.submit(b.task); err != nil {
+							t.Errorf("Submit = %v", err)
+						}
+					}()
+				}
+				synctest.Wait()
+				checkStats(t, "2 busy, 3 blocked", p.Stats(),
+					ants.Stats{Cap: 2, Running: 2, Busy: 2, Waiting: 3, Submitted: 2})
+
+				time.Sleep(time.Second) // the three callers wait one second
+				b.open()
+				for range 3 {
+					<-b.started
+				}
+				synctest.Wait()
+				checkStats(t, "all done", p.Stats(),
+					ants.Stats{Cap: 2, Running: 2, Idle: 2, Submitted: 5, Completed: 5, WaitTime: 3 * time.Second})
+
+				mustRelease(t, p)
+				checkStats(t, "released", p.Stats(),
+					ants.Stats{Cap: 2, Submitted: 5, Completed: 5, WaitTime: 3 * time.Second})
+				p.Reboot()
+				if err := p.submit(func() {}); err != nil {
+					t.Fatal(err)
+				}
+				synctest.Wait()
+				checkStats(t, "rebooted: counters kept", p.Stats(),
+					ants.Stats{Cap: 2, Running: 1, Idle: 1, Submitted: 6, Completed: 6, WaitTime: 3 * time.Second})
+				mustRelease(t, p)
 			})
-			checkStats(t, tc.name+", new", p.Stats(), ants.Stats{Cap: 2})
-
-			b := newBlocker()
-			b.fill(t, p.Submit, 2)
-			for range 3 {
-				go func() {
-					if err := p.Submit(b.task); err != nil {
-						t.Errorf("%s: Submit = %v", tc.name, err)
-					}
-				}()
-			}
-			synctest.Wait()
-			checkStats(t, tc.name+", 2 busy, 3 blocked", p.Stats(),
-				ants.Stats{Cap: 2, Running: 2, Busy: 2, Waiting: 3, Submitted: 2})
-
-			time.Sleep(time.Second) // the three callers wait one second
-			b.open()
-			for range 3 {
-				<-b.started
-			}
-			synctest.Wait()
-			checkStats(t, tc.name+", all done", p.Stats(),
-				ants.Stats{Cap: 2, Running: 2, Idle: 2, Submitted: 5, Completed: 5, WaitTime: 3 * time.Second})
-
-			mustRelease(t, p)
-			checkStats(t, tc.name+", released", p.Stats(),
-				ants.Stats{Cap: 2, Submitted: 5, Completed: 5, WaitTime: 3 * time.Second})
-			p.Reboot()
-			if err := p.Submit(func() {}); err != nil {
-				t.Fatal(err)
-			}
-			synctest.Wait()
-			checkStats(t, tc.name+", rebooted: counters kept", p.Stats(),
-				ants.Stats{Cap: 2, Running: 1, Idle: 1, Submitted: 6, Completed: 6, WaitTime: 3 * time.Second})
-			mustRelease(t, p)
-		}
-	})
+		})
+	}
 }
 
 // WaitTime counts from the first Stats call: until someone looks, a wait
