@@ -294,7 +294,7 @@ func TestMappingBadInputIsAnErrorNeverAPanic(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, m := range mappingFuncs {
-				out, err := m.run(tc.ctx, tc.r, mappingInts(3), tc.fn)
+				out, err := m.run(tc.ctx, tc.r, seq(3), tc.fn)
 				if err != tc.want || out != nil {
 					t.Errorf("%s = %v, %v; want nil, %v", m.name, out, err, tc.want)
 				}

@@ -280,7 +280,7 @@ func mapBenchDouble(x int) int { return 2 * x }
 // BenchmarkHandWrittenGroupMap, what a user would write instead.
 func BenchmarkMap(b *testing.B) {
 	p, _ := ants.NewPool(runtime.GOMAXPROCS(0))
-	in := mappingInts(mapBenchItems)
+	in := seq(mapBenchItems)
 	ctx := context.Background()
 	fn := func(_ context.Context, x int) (int, error) { return mapBenchDouble(x), nil }
 	b.ReportAllocs()
@@ -295,7 +295,7 @@ func BenchmarkMap(b *testing.B) {
 
 func BenchmarkHandWrittenGroupMap(b *testing.B) {
 	p, _ := ants.NewPool(runtime.GOMAXPROCS(0))
-	in := mappingInts(mapBenchItems)
+	in := seq(mapBenchItems)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -383,5 +383,14 @@ func isClosed(ch <-chan struct{}) bool {
 	}
 }
 
+// seq returns 0, 1, ..., n-1.
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}
+
 //go:noinline
 func panicInGroupTask(v any) { panic(v) }

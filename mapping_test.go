@@ -18,15 +18,6 @@ import (
 	"github.com/antspool/ants"
 )
 
-// mappingInts returns 0, 1, ..., n-1.
-func mappingInts(n int) []int {
-	in := make([]int, n)
-	for i := range in {
-		in[i] = i
-	}
-	return in
-}
-
 // mappingFn is the fn of Map and MapSeq in these tests.
 type mappingFn = func(context.Context, int) (int, error)
 
@@ -172,7 +163,7 @@ func TestMapReturnsValuesInInputOrderWhateverTheCompletionOrder(t *testing.T) {
 		t.Run(k.String(), func(t *testing.T) {
 			p := newPool(t, k, n)
 			fn, finished := mappingReverse(n, mappingNoFailure)
-			out, err := ants.Map(context.Background(), p.runner, mappingInts(n), fn)
+			out, err := ants.Map(context.Background(), p.runner, seq(n), fn)
 			if err != nil {
 				t.Errorf("Map = %v, want nil", err)
 			}
@@ -185,7 +176,7 @@ func TestMapReturnsValuesInInputOrderWhateverTheCompletionOrder(t *testing.T) {
 
 			var mu sync.Mutex
 			seen := make(map[int]int)
-			err = ants.ForEach(context.Background(), p.runner, mappingInts(100), func(_ context.Context, x int) error {
+			err = ants.ForEach(context.Background(), p.runner, seq(100), func(_ context.Context, x int) error {
 				mu.Lock()
 				seen[x]++
 				mu.Unlock()
@@ -212,7 +203,7 @@ func TestMapFirstErrorSkipsTheItemsNotStarted(t *testing.T) {
 			for _, m := range mappingFuncs {
 				t.Run(m.name+" returns the first error and runs nothing after it on a pool of one", func(t *testing.T) {
 					var ran atomic.Int32
-					out, err := m.run(context.Background(), p.runner, mappingInts(n), func(_ context.Context, i int) (int, error) {
+					out, err := m.run(context.Background(), p.runner, seq(n), func(_ context.Context, i int) (int, error) {
 						ran.Add(1)
 						if i == 0 {
 							return 999, errBoom
@@ -255,7 +246,7 @@ func TestMapCollectErrorsRunsEveryItemAndJoinsTheirErrorsInInputOrder(t *testing
 			for _, m := range mappingFuncs {
 				t.Run(m.name+" runs every item though they fail in reverse order", func(t *testing.T) {
 					fn, finished := mappingReverse(n, failing)
-					out, err := m.run(context.Background(), p.runner, mappingInts(n), fn, ants.WithCollectErrors())
+					out, err := m.run(context.Background(), p.runner, seq(n), fn, ants.WithCollectErrors())
 					got := joined(err)
 					if want := []error{errs[1], errs[4], errs[6]}; !slices.Equal(got, want) {
 						t.Errorf("%s = %v, want errors.Join of items 1, 4, 6 in that order", m.name, err)
@@ -280,7 +271,7 @@ func TestMapWithRetryKeepsTheSucceedingAttemptsValue(t *testing.T) {
 		const n = 20
 		p, _ := ants.NewPool(4)
 		attempts := make([]atomic.Int32, n)
-		out, err := ants.Map(context.Background(), p, mappingInts(n), func(_ context.Context, i int) (int, error) {
+		out, err := ants.Map(context.Background(), p, seq(n), func(_ context.Context, i int) (int, error) {
 			if attempts[i].Add(1) == 1 {
 				return -1, errBoom
 			}
@@ -305,7 +296,7 @@ func TestMapWithTaskTimeoutGivesEachItemADeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, _ := ants.NewPool(2)
 		var ran atomic.Int32
-		err := ants.ForEach(context.Background(), p, mappingInts(3), func(ctx context.Context, _ int) error {
+		err := ants.ForEach(context.Background(), p, seq(3), func(ctx context.Context, _ int) error {
 			ran.Add(1)
 			if _, ok := ctx.Deadline(); !ok {
 				t.Error("fn's context has no deadline under WithTaskTimeout")
@@ -371,7 +362,7 @@ func TestMapParentCancelSkipsTheItemsNotStartedAndReportsTheCause(t *testing.T) 
 					}
 					done := make(chan result, 1)
 					go func() {
-						out, err := m.run(ctx, p.runner, mappingInts(n), func(_ context.Context, i int) (int, error) {
+						out, err := m.run(ctx, p.runner, seq(n), func(_ context.Context, i int) (int, error) {
 							ran.Add(1)
 							started <- i
 							<-gate // finishes its work whatever the context says
@@ -418,7 +409,7 @@ func TestMapNeverRunsMoreThanTheCapacityOrTheLimit(t *testing.T) {
 				for _, m := range mappingFuncs {
 					var g gauge
 					var ran atomic.Int32
-					_, err := m.run(context.Background(), p.runner, mappingInts(n), func(_ context.Context, i int) (int, error) {
+					_, err := m.run(context.Background(), p.runner, seq(n), func(_ context.Context, i int) (int, error) {
 						g.enter()
 						defer g.exit()
 						ran.Add(1)
@@ -917,7 +908,7 @@ func TestMapSeqReportsTheErrorThatStoppedTheGroup(t *testing.T) {
 					return 10 * i, nil
 				}
 			}
-			if _, err := ants.Map(context.Background(), p.runner, mappingInts(6), fn()); !errors.Is(err, errBoom) {
+			if _, err := ants.Map(context.Background(), p.runner, seq(6), fn()); !errors.Is(err, errBoom) {
 				t.Errorf("Map = %v, want errBoom (the premise)", err)
 			}
 			probe := newSeqProbe(t, 4)

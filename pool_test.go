@@ -3,9 +3,9 @@ package ants_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,196 +13,184 @@ import (
 	"time"
 	"weak"
 
-	"github.com/cenkalti/backoff/v4"
 	"go.uber.org/goleak"
 
 	"github.com/antspool/ants"
 )
 
 func TestPoolRunsEveryTaskWithinCapacity(t *testing.T) {
-	for _, prealloc := range []bool{false, true} {
-		t.Run(fmt.Sprintf("prealloc=%v", prealloc), func(t *testing.T) {
-			const size, tasks = 4, 2000
-			p, err := ants.NewPool(size, ants.WithPreAlloc(prealloc))
-			if err != nil {
-				t.Fatal(err)
+	for _, k := range (allKinds | bothModes).each() {
+		for _, prealloc := range []bool{false, true} {
+			name := k.String()
+			if prealloc {
+				name += "/prealloc"
 			}
-			var g gauge
-			var ran atomic.Int32
-			var wg sync.WaitGroup
-			wg.Add(tasks)
-			for range tasks {
-				err := p.Submit(func() {
-					defer wg.Done()
-					g.enter()
-					defer g.exit()
-					ran.Add(1)
-					runtime.Gosched() // let others overlap, if the pool would allow it
-				})
-				if err != nil {
-					t.Fatalf("Submit = %v", err)
+			t.Run(name, func(t *testing.T) {
+				const size, tasks = 4, 2000
+				p := newPool(t, k, size, ants.WithPreAlloc(prealloc))
+				var g gauge
+				var ran atomic.Int32
+				var wg sync.WaitGroup
+				wg.Add(tasks)
+				for range tasks {
+					err := p.submit(func() {
+						defer wg.Done()
+						g.enter()
+						defer g.exit()
+						ran.Add(1)
+						runtime.Gosched() // let others overlap, if the pool would allow it
+					})
+					if err != nil {
+						t.Fatalf("Submit = %v", err)
+					}
 				}
+				wg.Wait()
+				if ran.Load() != tasks {
+					t.Errorf("ran %d tasks, want %d", ran.Load(), tasks)
+				}
+				if m := g.max.Load(); m > size {
+					t.Errorf("%d tasks ran at once on a pool of %d", m, size)
+				}
+				if r := p.Running(); r > size {
+					t.Errorf("Running = %d, above Cap %d", r, size)
+				}
+				mustRelease(t, p)
+			})
+		}
+	}
+}
+
+func TestUnlimitedPoolNeverWaits(t *testing.T) {
+	for _, k := range allKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 0)
+			if p.Cap() != -1 || p.Free() != -1 {
+				t.Errorf("Cap, Free = %d, %d; want -1, -1", p.Cap(), p.Free())
 			}
-			wg.Wait()
-			if ran.Load() != tasks {
-				t.Errorf("ran %d tasks, want %d", ran.Load(), tasks)
+			b := newBlocker()
+			b.fill(t, p.submit, 100) // would hang if the pool waited at any size
+			if p.Running() != 100 {
+				t.Errorf("Running = %d, want 100", p.Running())
 			}
-			if m := g.max.Load(); m > size {
-				t.Errorf("%d tasks ran at once on a pool of %d", m, size)
+			p.Tune(10)
+			if p.Cap() != -1 {
+				t.Errorf("Tune changed an unlimited pool's Cap to %d", p.Cap())
 			}
-			if r := p.Running(); r > size {
-				t.Errorf("Running = %d, above Cap %d", r, size)
-			}
+			b.open()
 			mustRelease(t, p)
 		})
 	}
 }
 
-func TestUnlimitedPool(t *testing.T) {
-	p, _ := ants.NewPool(0)
-	if p.Cap() != -1 || p.Free() != -1 {
-		t.Errorf("Cap, Free = %d, %d; want -1, -1", p.Cap(), p.Free())
-	}
-	b := newBlocker()
-	b.fill(t, p.Submit, 100) // would hang if the pool waited at any size
-	if p.Running() != 100 {
-		t.Errorf("Running = %d, want 100", p.Running())
-	}
-	p.Tune(10)
-	if p.Cap() != -1 {
-		t.Errorf("Tune changed an unlimited pool's Cap to %d", p.Cap())
-	}
-	b.open()
-	mustRelease(t, p)
-}
-
 // Callers that wait for a worker are served in arrival order, whatever
-// entry point they came through.
+// entry point they came through; a multi-pool's callers wait in one line
+// for all its sub-pools. One worker serves the line here (the others stay
+// busy), so the tasks run in the order their callers arrived.
 func TestWaitingCallersAreServedFirstComeFirstServed(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p, _ := ants.NewPool(1)
-		b := newBlocker()
-		b.fill(t, p.Submit, 1)
+	for _, k := range append(allKinds.each(), (multiKinds | leastTasks).each()...) {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 3)
+				first, rest := newBlocker(), newBlocker()
+				first.fill(t, p.submit, 1)
+				rest.fill(t, p.submit, 2)
 
-		var mu sync.Mutex
-		var order []int
-		var ran sync.WaitGroup
-		record := func(i int) { mu.Lock(); order = append(order, i); mu.Unlock(); ran.Done() }
-		const callers = 6
-		ran.Add(callers)
-		for i := range callers {
-			go func() {
-				var err error
-				if i%2 == 0 {
-					err = p.Submit(func() { record(i) })
-				} else {
-					err = p.SubmitCtx(context.Background(), func(context.Context) { record(i) })
+				var mu sync.Mutex
+				var order []int
+				var ran sync.WaitGroup
+				const callers = 9
+				ran.Add(callers)
+				for i := range callers {
+					record := func() { mu.Lock(); order = append(order, i); mu.Unlock(); ran.Done() }
+					go func() {
+						var err error
+						if i%2 == 0 {
+							err = p.submit(record)
+						} else {
+							err = p.submitCtx(context.Background(), record)
+						}
+						if err != nil {
+							t.Errorf("caller %d: %v", i, err)
+						}
+					}()
+					synctest.Wait() // caller i is now in line
 				}
-				if err != nil {
-					t.Errorf("caller %d: %v", i, err)
+				if w := p.Waiting(); w != callers {
+					t.Fatalf("Waiting = %d, want %d", w, callers)
 				}
-			}()
-			synctest.Wait() // caller i is now in line
-		}
-		if w := p.Waiting(); w != callers {
-			t.Fatalf("Waiting = %d, want %d", w, callers)
-		}
-		b.open()
-		ran.Wait()
-		mustRelease(t, p)
-		for i, got := range order {
-			if got != i {
-				t.Fatalf("tasks ran in order %v, want arrival order", order)
-			}
-		}
-		if len(order) != callers {
-			t.Fatalf("ran %d tasks, want %d", len(order), callers)
-		}
-	})
-}
-
-func TestFuncPoolsServeWaitersFirstComeFirstServed(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var mu sync.Mutex
-		var order []int
-		var ran sync.WaitGroup
-		ran.Add(6)
-		gate := make(chan struct{})
-		p, _ := ants.NewPoolWithFuncGeneric(1, func(i int) {
-			if i < 0 {
-				<-gate
-				return
-			}
-			mu.Lock()
-			order = append(order, i)
-			mu.Unlock()
-			ran.Done()
+				first.open()
+				ran.Wait()
+				rest.open()
+				mustRelease(t, p)
+				if !slices.Equal(order, seq(callers)) {
+					t.Fatalf("tasks ran in order %v, want arrival order", order)
+				}
+			})
 		})
-		_ = p.Invoke(-1)
-		synctest.Wait()
-		for i := range 6 {
-			go func() {
-				if i%2 == 0 {
-					_ = p.Invoke(i)
-				} else {
-					_ = p.InvokeCtx(context.Background(), i)
-				}
-			}()
-			synctest.Wait()
-		}
-		close(gate)
-		ran.Wait()
-		mustRelease(t, p)
-		if fmt.Sprint(order) != "[0 1 2 3 4 5]" {
-			t.Fatalf("invocations ran in order %v, want arrival order", order)
-		}
-	})
-}
-
-func TestNonblocking(t *testing.T) {
-	p, _ := ants.NewPool(2, ants.WithNonblocking(true))
-	b := newBlocker()
-	b.fill(t, p.Submit, 2)
-	ran := false
-	if err := p.Submit(func() { ran = true }); !errors.Is(err, ants.ErrPoolOverload) {
-		t.Errorf("Submit on a full nonblocking pool = %v, want ErrPoolOverload", err)
-	}
-	if err := p.SubmitCtx(context.Background(), func(context.Context) { ran = true }); !errors.Is(err, ants.ErrPoolOverload) {
-		t.Errorf("SubmitCtx on a full nonblocking pool = %v, want ErrPoolOverload", err)
-	}
-	b.open()
-	mustRelease(t, p)
-	if ran {
-		t.Error("a refused task ran")
 	}
 }
 
-func TestMaxBlockingTasks(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p, _ := ants.NewPool(1, ants.WithMaxBlockingTasks(2))
-		b := newBlocker()
-		b.fill(t, p.Submit, 1)
-		errs := make(chan error, 2)
-		go func() { errs <- p.Submit(func() {}) }()
-		go func() { errs <- p.SubmitCtx(context.Background(), func(context.Context) {}) }()
-		synctest.Wait()
-		if p.Waiting() != 2 {
-			t.Fatalf("Waiting = %d, want 2", p.Waiting())
-		}
-		if err := p.Submit(func() {}); !errors.Is(err, ants.ErrPoolOverload) {
-			t.Errorf("third blocked Submit = %v, want ErrPoolOverload", err)
-		}
-		if err := p.SubmitCtx(context.Background(), func(context.Context) {}); !errors.Is(err, ants.ErrPoolOverload) {
-			t.Errorf("third blocked SubmitCtx = %v, want ErrPoolOverload", err)
-		}
-		b.open()
-		for range 2 {
-			if err := <-errs; err != nil {
-				t.Errorf("a caller within the limit got %v", err)
+func TestNonblockingPoolRefusesWhenFull(t *testing.T) {
+	for _, k := range allKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 2, ants.WithNonblocking(true))
+			b := newBlocker()
+			b.fill(t, p.submit, 2)
+			var ran atomic.Bool
+			if err := p.submit(func() { ran.Store(true) }); !errors.Is(err, ants.ErrPoolOverload) {
+				t.Errorf("Submit on a full nonblocking pool = %v, want ErrPoolOverload", err)
 			}
-		}
-		mustRelease(t, p)
-	})
+			if err := p.submitCtx(context.Background(), func() { ran.Store(true) }); !errors.Is(err, ants.ErrPoolOverload) {
+				t.Errorf("SubmitCtx on a full nonblocking pool = %v, want ErrPoolOverload", err)
+			}
+			b.open()
+			mustRelease(t, p)
+			if ran.Load() {
+				t.Error("a refused task ran")
+			}
+		})
+	}
+}
+
+// MaxBlockingTasks bounds the callers that wait; on a multi-pool it bounds
+// each sub-pool's, as in ants, so the pool of n sub-pools lets n times as
+// many wait.
+func TestMaxBlockingTasksRefusesTheCallerPastTheLimit(t *testing.T) {
+	for _, k := range allKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 2, ants.WithMaxBlockingTasks(2))
+				b := newBlocker()
+				b.fill(t, p.submit, 2)
+				limit := 2 * p.subPools
+				errs := make(chan error, limit)
+				for i := range limit {
+					if i%2 == 0 {
+						go func() { errs <- p.submit(func() {}) }()
+					} else {
+						go func() { errs <- p.submitCtx(context.Background(), func() {}) }()
+					}
+				}
+				synctest.Wait()
+				if p.Waiting() != limit {
+					t.Fatalf("Waiting = %d, want %d", p.Waiting(), limit)
+				}
+				if err := p.submit(func() {}); !errors.Is(err, ants.ErrPoolOverload) {
+					t.Errorf("Submit past the limit = %v, want ErrPoolOverload", err)
+				}
+				if err := p.submitCtx(context.Background(), func() {}); !errors.Is(err, ants.ErrPoolOverload) {
+					t.Errorf("SubmitCtx past the limit = %v, want ErrPoolOverload", err)
+				}
+				b.open()
+				for range limit {
+					if err := <-errs; err != nil {
+						t.Errorf("a caller within the limit got %v", err)
+					}
+				}
+				mustRelease(t, p)
+			})
+		})
+	}
 }
 
 func TestTune(t *testing.T) {
@@ -264,24 +252,35 @@ func TestTune(t *testing.T) {
 	})
 }
 
+// A func pool's Invoke(nil), InvokeCtx(ctx, nil) and TryInvoke(nil) call
+// the function with a nil argument (ants drops it).
 func TestInvokeNilRunsTheFunctionWithNil(t *testing.T) {
-	got := make(chan any, 1)
-	p, _ := ants.NewPoolWithFunc(1, func(v any) { got <- v })
-	if err := p.Invoke(nil); err != nil {
-		t.Fatalf("Invoke(nil) = %v", err)
+	for _, k := range funcKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 2)
+			if err := p.try(nil); err != nil { // first: both workers are free
+				t.Errorf("TryInvoke(nil) = %v, want nil", err)
+			}
+			if err := p.submit(nil); err != nil {
+				t.Errorf("Invoke(nil) = %v, want nil", err)
+			}
+			if err := p.submitCtx(context.Background(), nil); err != nil {
+				t.Errorf("InvokeCtx(ctx, nil) = %v, want nil", err)
+			}
+			mustRelease(t, p) // the function has returned
+			if n := p.nilArgs.Load(); n != 3 {
+				t.Errorf("the function got a nil argument %d times, want 3", n)
+			}
+		})
 	}
-	if v := <-got; v != nil {
-		t.Errorf("function got %v, want nil", v)
-	}
-	mustRelease(t, p)
 }
 
 func TestNewPoolStartsNoGoroutine(t *testing.T) {
-	p, _ := ants.NewPool(10)
-	f, _ := ants.NewPoolWithFunc(10, func(any) {})
+	pools := newPools(t, allKinds|bothModes, 10)
 	goleak.VerifyNone(t)
-	p.Release()
-	f.Release()
+	for _, p := range pools {
+		p.Release()
+	}
 }
 
 func TestPurge(t *testing.T) {
@@ -471,89 +470,83 @@ func collectable(w weak.Pointer[payload]) bool {
 }
 
 func TestTaskPayloadIsCollectableAfterItRuns(t *testing.T) {
-	// Each case submits one task that captures (or is given) a fresh
-	// payload, waits for it to run, and returns a weak pointer to it. The
-	// pools stay open, their workers idle: they must not pin the payload.
-	p, _ := ants.NewPool(2)
-	mp, _ := ants.NewMultiPool(2, 1, ants.RoundRobin)
-	done := make(chan struct{}, 1)
-	gp, _ := ants.NewPoolWithFuncGeneric(2, func(*payload) { done <- struct{}{} })
-	cases := map[string]func() weak.Pointer[payload]{
-		"Pool.Submit": func() weak.Pointer[payload] {
-			x := new(payload)
-			_ = p.Submit(func() { x.data[0]++; done <- struct{}{} })
-			<-done
-			return weak.Make(x)
-		},
-		"Pool.SubmitCtx": func() weak.Pointer[payload] {
-			x := new(payload)
-			_ = p.SubmitCtx(context.Background(), func(context.Context) { x.data[0]++; done <- struct{}{} })
-			<-done
-			return weak.Make(x)
-		},
-		"PoolWithFuncGeneric.Invoke": func() weak.Pointer[payload] {
-			x := new(payload)
-			_ = gp.Invoke(x)
-			<-done
-			return weak.Make(x)
-		},
-		"MultiPool.Submit": func() weak.Pointer[payload] {
-			x := new(payload)
-			_ = mp.Submit(func() { x.data[0]++; done <- struct{}{} })
-			<-done
-			return weak.Make(x)
-		},
-		"Group.Go": func() weak.Pointer[payload] {
-			x := new(payload)
-			g := p.Group(context.Background())
-			g.Go(func(context.Context) error { x.data[0]++; return nil })
-			_ = g.Wait()
-			return weak.Make(x)
-		},
-		"Group.Go with a retry": func() weak.Pointer[payload] {
-			x := new(payload)
-			g := mp.Group(context.Background(), ants.WithRetry(func() backoff.BackOff {
-				return backoff.NewConstantBackOff(time.Microsecond)
-			}))
-			g.Go(func(context.Context) error {
-				if x.data[0]++; x.data[0] == 1 {
-					return errBoom
+	// Each case submits one task that captures a fresh payload (a func
+	// pool gets the task as its argument), waits for it to run, and returns
+	// a weak pointer to the payload. The pool stays open, its workers idle:
+	// it must not pin the payload.
+	for _, k := range (allKinds | bothModes).each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 2)
+			done := make(chan struct{}, 1)
+			cases := map[string]func() weak.Pointer[payload]{
+				"submit": func() weak.Pointer[payload] {
+					x := new(payload)
+					_ = p.submit(func() { x.data[0]++; done <- struct{}{} })
+					<-done
+					return weak.Make(x)
+				},
+				"submit-ctx": func() weak.Pointer[payload] {
+					x := new(payload)
+					_ = p.submitCtx(context.Background(), func() { x.data[0]++; done <- struct{}{} })
+					<-done
+					return weak.Make(x)
+				},
+			}
+			if p.runner != nil {
+				cases["group"] = func() weak.Pointer[payload] {
+					x := new(payload)
+					g := p.runner.Group(context.Background())
+					g.Go(func(context.Context) error { x.data[0]++; return nil })
+					_ = g.Wait()
+					return weak.Make(x)
 				}
-				return nil
-			})
-			_ = g.Wait()
-			return weak.Make(x)
-		},
+				cases["group-retry"] = func() weak.Pointer[payload] {
+					x := new(payload)
+					g := p.runner.Group(context.Background(), ants.WithRetry(constantRetry(time.Microsecond)))
+					g.Go(func(context.Context) error {
+						if x.data[0]++; x.data[0] == 1 {
+							return errBoom
+						}
+						return nil
+					})
+					_ = g.Wait()
+					return weak.Make(x)
+				}
+			}
+			for name, submit := range cases {
+				if w := submit(); !collectable(w) {
+					t.Errorf("%s: the task's payload is still reachable after it ran", name)
+				}
+			}
+			mustRelease(t, p)
+		})
 	}
-	for name, submit := range cases {
-		if w := submit(); !collectable(w) {
-			t.Errorf("%s: the task's payload is still reachable after it ran", name)
-		}
-	}
-	mustRelease(t, p)
-	mustRelease(t, mp)
-	mustRelease(t, gp)
 }
 
-// The same for a task whose caller waited in line for a worker.
+// The same for a task that waited for a worker: its caller in line, or the
+// task itself in the queue.
 func TestWaitingCallersPayloadIsCollectableAfterItRuns(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p, _ := ants.NewPool(1)
-		b := newBlocker()
-		b.fill(t, p.Submit, 1)
-		done := make(chan struct{})
-		w := func() weak.Pointer[payload] {
-			x := new(payload)
-			go func() { _ = p.Submit(func() { x.data[0]++; close(done) }) }()
-			return weak.Make(x)
-		}()
-		synctest.Wait() // the caller waits in line
-		b.open()
-		<-done
-		synctest.Wait()
-		if !collectable(w) {
-			t.Error("the payload of a task that waited in line is still reachable after it ran")
-		}
-		mustRelease(t, p)
-	})
+	for _, k := range (allKinds | bothModes).each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 1)
+				b := newBlocker()
+				b.fill(t, p.submit, 1)
+				done := make(chan struct{})
+				w := func() weak.Pointer[payload] {
+					x := new(payload)
+					go func() { _ = p.submit(func() { x.data[0]++; close(done) }) }()
+					return weak.Make(x)
+				}()
+				synctest.Wait() // the caller waits in line, or its task in the queue
+				b.open()
+				<-done
+				synctest.Wait()
+				if !collectable(w) {
+					t.Error("the payload of a task that waited in line is still reachable after it ran")
+				}
+				mustRelease(t, p)
+			})
+		})
+	}
 }

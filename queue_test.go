@@ -80,14 +80,6 @@ func TestQueueRunsTasksInSubmissionOrder(t *testing.T) {
 	}
 }
 
-func seq(n int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = i
-	}
-	return s
-}
-
 // A caller waiting for room leaves the line when its context ends: its
 // task never runs, and Waiting drops back.
 func TestQueueBlockedCallerCancels(t *testing.T) {

@@ -114,21 +114,6 @@ func TestTrySubmitAndTryInvokeNeverBlock(t *testing.T) {
 	}
 }
 
-func TestTryInvokeWithNilArgRunsTheFunctionWithNil(t *testing.T) {
-	for _, k := range funcKinds.each() {
-		t.Run(k.String(), func(t *testing.T) {
-			p := newPool(t, k, 2)
-			if err := p.try(nil); err != nil {
-				t.Fatalf("TryInvoke(nil) = %v, want nil", err)
-			}
-			mustRelease(t, p) // the function has returned
-			if n := p.nilArgs.Load(); n != 1 {
-				t.Errorf("the function got a nil argument %d times, want once", n)
-			}
-		})
-	}
-}
-
 func TestGroupTryGoNeverBlocks(t *testing.T) {
 	for _, k := range runnerKinds.each() {
 		t.Run(k.String(), func(t *testing.T) {
