@@ -10,187 +10,104 @@ import (
 	"github.com/antspool/ants"
 )
 
-func TestBadInput(t *testing.T) {
-	fn := func(any) {}
-	gfn := func(int) {}
-	ctors := map[string]func(size int, opts ...ants.Option) error{
-		"NewPool": func(size int, opts ...ants.Option) error {
-			p, err := ants.NewPool(size, opts...)
-			if err == nil {
-				p.Release()
-			}
-			return err
-		},
-		"NewPoolWithFunc": func(size int, opts ...ants.Option) error {
-			p, err := ants.NewPoolWithFunc(size, fn, opts...)
-			if err == nil {
-				p.Release()
-			}
-			return err
-		},
-		"NewPoolWithFuncGeneric": func(size int, opts ...ants.Option) error {
-			p, err := ants.NewPoolWithFuncGeneric(size, gfn, opts...)
-			if err == nil {
-				p.Release()
-			}
-			return err
-		},
-	}
-	tests := []struct {
+// Every constructor rejects a bad option value with its error; size <= 0
+// is not bad input but no limit, and a nil option is ignored.
+func TestConstructorsRejectBadOptions(t *testing.T) {
+	for _, tt := range []struct {
 		name string
 		size int
 		opts []ants.Option
 		want error
 	}{
-		{"negative expiry", 1, []ants.Option{ants.WithExpiryDuration(-1)}, ants.ErrInvalidPoolExpiry},
-		{"negative expiry, unlimited", -1, []ants.Option{ants.WithExpiryDuration(-1)}, ants.ErrInvalidPoolExpiry},
-		{"negative expiry without purge is unused", 1, []ants.Option{ants.WithExpiryDuration(-1), ants.WithDisablePurge(true)}, nil},
-		{"prealloc, size 0", 0, []ants.Option{ants.WithPreAlloc(true)}, ants.ErrInvalidPreAllocSize},
-		{"prealloc, negative size", -5, []ants.Option{ants.WithPreAlloc(true)}, ants.ErrInvalidPreAllocSize},
-		{"negative MaxBlockingTasks", 1, []ants.Option{ants.WithMaxBlockingTasks(-1)}, ants.ErrInvalidMaxBlockingTasks},
-		{"nil option is ignored", 1, []ants.Option{nil}, nil},
-		{"size 0 means unlimited", 0, nil, nil},
-	}
-	for name, ctor := range ctors {
-		for _, tt := range tests {
-			if err := ctor(tt.size, tt.opts...); !errors.Is(err, tt.want) {
-				t.Errorf("%s, %s: err = %v, want %v", name, tt.name, err, tt.want)
+		{"neg-expiry", 1, []ants.Option{ants.WithExpiryDuration(-1)}, ants.ErrInvalidPoolExpiry},
+		{"neg-expiry/unlimited", -1, []ants.Option{ants.WithExpiryDuration(-1)}, ants.ErrInvalidPoolExpiry},
+		{"neg-expiry/no-purge", 1, []ants.Option{ants.WithExpiryDuration(-1), ants.WithDisablePurge(true)}, nil}, // unused
+		{"prealloc/size-0", 0, []ants.Option{ants.WithPreAlloc(true)}, ants.ErrInvalidPreAllocSize},
+		{"prealloc/neg-size", -5, []ants.Option{ants.WithPreAlloc(true)}, ants.ErrInvalidPreAllocSize},
+		{"neg-max-blocking", 1, []ants.Option{ants.WithMaxBlockingTasks(-1)}, ants.ErrInvalidMaxBlockingTasks},
+		{"neg-queue", 2, []ants.Option{ants.WithQueueSize(-1)}, ants.ErrInvalidQueueSize},
+		{"queue-0", 2, []ants.Option{ants.WithQueueSize(0)}, nil}, // no queue
+		{"nil-option", 1, []ants.Option{nil}, nil},
+		{"size-0", 0, nil, nil}, // unlimited
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, k := range allKinds.each() {
+				p, err := buildPool(k, tt.size, tt.opts...)
+				if !errors.Is(err, tt.want) {
+					t.Errorf("%s: err = %v, want %v", k, err, tt.want)
+				}
+				if err == nil {
+					mustRelease(t, p)
+				}
 			}
-		}
+		})
 	}
-	if _, err := ants.NewPoolWithFunc(1, nil); !errors.Is(err, ants.ErrLackPoolFunc) {
-		t.Errorf("NewPoolWithFunc(nil) = %v, want ErrLackPoolFunc", err)
-	}
-	if _, err := ants.NewPoolWithFuncGeneric[int](1, nil); !errors.Is(err, ants.ErrLackPoolFunc) {
-		t.Errorf("NewPoolWithFuncGeneric(nil) = %v, want ErrLackPoolFunc", err)
-	}
-
-	p, _ := ants.NewPool(1)
-	if err := p.Submit(nil); !errors.Is(err, ants.ErrNilTask) {
-		t.Errorf("Submit(nil) = %v, want ErrNilTask", err)
-	}
-	if err := p.SubmitCtx(context.Background(), nil); !errors.Is(err, ants.ErrNilTask) {
-		t.Errorf("SubmitCtx(ctx, nil) = %v, want ErrNilTask", err)
-	}
-	//lint:ignore SA1012 a nil ctx is the bad input under test
-	//lint:ignore SA1012 a nil context is the bad input under test
-	if err := p.SubmitCtx(nil, func(context.Context) {}); !errors.Is(err, ants.ErrNilContext) {
-		t.Errorf("SubmitCtx(nil, task) = %v, want ErrNilContext", err)
-	}
-	f, _ := ants.NewPoolWithFunc(1, fn)
-	//lint:ignore SA1012 a nil context is the bad input under test
-	if err := f.InvokeCtx(nil, 1); !errors.Is(err, ants.ErrNilContext) {
-		t.Errorf("InvokeCtx(nil, 1) = %v, want ErrNilContext", err)
-	}
-	g, _ := ants.NewPoolWithFuncGeneric(1, gfn)
-	//lint:ignore SA1012 a nil context is the bad input under test
-	if err := g.InvokeCtx(nil, 1); !errors.Is(err, ants.ErrNilContext) {
-		t.Errorf("generic InvokeCtx(nil, 1) = %v, want ErrNilContext", err)
-	}
-	if p.Running()+f.Running()+g.Running() != 0 {
-		t.Error("bad input started a worker")
-	}
-	mustRelease(t, p)
-	mustRelease(t, f)
-	mustRelease(t, g)
 }
 
-func TestMultiPoolBadInput(t *testing.T) {
+// The func pools' constructors refuse a nil function.
+func TestFuncPoolConstructorsRejectNilFunction(t *testing.T) {
+	for name, err := range map[string]error{
+		"NewPoolWithFunc":             second(ants.NewPoolWithFunc(1, nil)),
+		"NewPoolWithFuncGeneric":      second(ants.NewPoolWithFuncGeneric[int](1, nil)),
+		"NewMultiPoolWithFunc":        second(ants.NewMultiPoolWithFunc(2, 1, nil, ants.RoundRobin)),
+		"NewMultiPoolWithFuncGeneric": second(ants.NewMultiPoolWithFuncGeneric[int](2, 1, nil, ants.LeastTasks)),
+	} {
+		if !errors.Is(err, ants.ErrLackPoolFunc) {
+			t.Errorf("%s(nil) = %v, want ErrLackPoolFunc", name, err)
+		}
+	}
+}
+
+// A multi-pool of <= 0 sub-pools, or with an unknown strategy, is an
+// error. (sizePerPool <= 0 is no limit, as in ants: see
+// TestConstructorsRejectBadOptions and TestUnlimitedPoolNeverWaits.)
+func TestMultiPoolConstructorsRejectBadInput(t *testing.T) {
 	fn := func(any) {}
-	tests := []struct {
+	for _, tt := range []struct {
 		name string
 		new  func() error
 		want error
 	}{
-		{"size 0", func() error { _, err := ants.NewMultiPool(0, 1, ants.RoundRobin); return err }, ants.ErrInvalidMultiPoolSize},
-		{"negative size", func() error { _, err := ants.NewMultiPoolWithFunc(-1, 1, fn, ants.RoundRobin); return err }, ants.ErrInvalidMultiPoolSize},
-		{"unknown strategy", func() error { _, err := ants.NewMultiPool(2, 1, 8); return err }, ants.ErrInvalidLoadBalancingStrategy},
-		{"strategy 0", func() error { _, err := ants.NewMultiPoolWithFuncGeneric(2, 1, func(int) {}, 0); return err }, ants.ErrInvalidLoadBalancingStrategy},
-		{"nil function", func() error { _, err := ants.NewMultiPoolWithFunc(2, 1, nil, ants.RoundRobin); return err }, ants.ErrLackPoolFunc},
-		{"nil generic function", func() error {
-			_, err := ants.NewMultiPoolWithFuncGeneric[int](2, 1, nil, ants.LeastTasks)
-			return err
-		}, ants.ErrLackPoolFunc},
-		{"bad option", func() error {
-			_, err := ants.NewMultiPool(2, 1, ants.RoundRobin, ants.WithExpiryDuration(-1))
-			return err
-		}, ants.ErrInvalidPoolExpiry},
-		{"prealloc, unlimited sub-pools", func() error {
-			_, err := ants.NewMultiPool(2, 0, ants.RoundRobin, ants.WithPreAlloc(true))
-			return err
-		}, ants.ErrInvalidPreAllocSize},
-	}
-	for _, tt := range tests {
+		{"size-0", func() error { _, err := ants.NewMultiPool(0, 1, ants.RoundRobin); return err }, ants.ErrInvalidMultiPoolSize},
+		{"neg-size", func() error { _, err := ants.NewMultiPoolWithFunc(-1, 1, fn, ants.RoundRobin); return err }, ants.ErrInvalidMultiPoolSize},
+		{"unknown-strategy", func() error { _, err := ants.NewMultiPool(2, 1, 8); return err }, ants.ErrInvalidLoadBalancingStrategy},
+		{"strategy-0", func() error { _, err := ants.NewMultiPoolWithFuncGeneric(2, 1, func(int) {}, 0); return err }, ants.ErrInvalidLoadBalancingStrategy},
+	} {
 		if err := tt.new(); !errors.Is(err, tt.want) {
 			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
 		}
 	}
-
-	mp, _ := ants.NewMultiPool(2, 0, ants.RoundRobin) // sizePerPool <= 0: unlimited, as in ants
-	if mp.Cap() != -1 || mp.Free() != -1 {
-		t.Errorf("unlimited multi-pool: Cap, Free = %d, %d; want -1, -1", mp.Cap(), mp.Free())
-	}
-	if err := mp.Submit(nil); !errors.Is(err, ants.ErrNilTask) {
-		t.Errorf("Submit(nil) = %v, want ErrNilTask", err)
-	}
-	//lint:ignore SA1012 a nil context is the bad input under test
-	if err := mp.SubmitCtx(nil, func(context.Context) {}); !errors.Is(err, ants.ErrNilContext) {
-		t.Errorf("SubmitCtx(nil, task) = %v, want ErrNilContext", err)
-	}
-	mustRelease(t, mp)
-	if err := mp.Submit(nil); !errors.Is(err, ants.ErrPoolClosed) {
-		t.Errorf("Submit(nil) after release = %v, want ErrPoolClosed", err)
-	}
-}
-
-func TestQueueSizeValidation(t *testing.T) {
-	bad := ants.WithQueueSize(-1)
-	fn := func(any) {}
-	gfn := func(int) {}
-	for name, err := range map[string]error{
-		"NewPool":                     second(ants.NewPool(2, bad)),
-		"NewPoolWithFunc":             second(ants.NewPoolWithFunc(2, fn, bad)),
-		"NewPoolWithFuncGeneric":      second(ants.NewPoolWithFuncGeneric(2, gfn, bad)),
-		"NewMultiPool":                second(ants.NewMultiPool(2, 2, ants.RoundRobin, bad)),
-		"NewMultiPoolWithFunc":        second(ants.NewMultiPoolWithFunc(2, 2, fn, ants.RoundRobin, bad)),
-		"NewMultiPoolWithFuncGeneric": second(ants.NewMultiPoolWithFuncGeneric(2, 2, gfn, ants.RoundRobin, bad)),
-	} {
-		if !errors.Is(err, ants.ErrInvalidQueueSize) {
-			t.Errorf("%s with WithQueueSize(-1): err = %v, want ErrInvalidQueueSize", name, err)
-		}
-	}
-	p, err := ants.NewPool(2, ants.WithQueueSize(0))
-	if err != nil {
-		t.Fatalf("WithQueueSize(0): %v", err)
-	}
-	mustRelease(t, p)
 }
 
 func second[T any](_ T, err error) error { return err }
 
 func TestGroupBadInput(t *testing.T) {
-	p, _ := ants.NewPool(1)
-	//lint:ignore SA1012 a nil context is the bad input under test
-	g := p.Group(nil)
-	ran := false
-	g.Go(func(context.Context) error { ran = true; return nil })
-	if err := g.Wait(); !errors.Is(err, ants.ErrNilContext) {
-		t.Errorf("Group(nil).Wait = %v, want ErrNilContext", err)
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 1)
+			//lint:ignore SA1012 a nil context is the bad input under test
+			g := p.runner.Group(nil)
+			var ran atomic.Bool
+			g.Go(func(context.Context) error { ran.Store(true); return nil })
+			if err := g.Wait(); !errors.Is(err, ants.ErrNilContext) {
+				t.Errorf("Group(nil).Wait = %v, want ErrNilContext", err)
+			}
+			if ran.Load() {
+				t.Error("a task of a nil-context group ran")
+			}
+			g = p.runner.Group(context.Background())
+			g.Go(nil)
+			if err := g.Wait(); !errors.Is(err, ants.ErrNilTask) {
+				t.Errorf("Go(nil); Wait = %v, want ErrNilTask", err)
+			}
+			g = p.runner.Group(context.Background(), nil) // a nil option is ignored
+			g.Go(func(context.Context) error { return nil })
+			if err := g.Wait(); err != nil {
+				t.Errorf("Wait = %v", err)
+			}
+			mustRelease(t, p)
+		})
 	}
-	if ran {
-		t.Error("a task of a nil-context group ran")
-	}
-	g = p.Group(context.Background())
-	g.Go(nil)
-	if err := g.Wait(); !errors.Is(err, ants.ErrNilTask) {
-		t.Errorf("Go(nil); Wait = %v, want ErrNilTask", err)
-	}
-	g = p.Group(context.Background(), nil) // a nil option is ignored
-	g.Go(func(context.Context) error { return nil })
-	if err := g.Wait(); err != nil {
-		t.Errorf("Wait = %v", err)
-	}
-	mustRelease(t, p)
 }
 
 func TestResultGroupBadInputNeverPanicsOrHangs(t *testing.T) {

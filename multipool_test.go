@@ -33,33 +33,32 @@ func TestMultiPoolStrategies(t *testing.T) {
 }
 
 func TestMultiPoolByIndexRejectsBadIndexes(t *testing.T) {
-	mp, _ := ants.NewMultiPool(3, 2, ants.RoundRobin)
-	f, _ := ants.NewMultiPoolWithFunc(3, 2, func(any) {}, ants.RoundRobin)
-	g, _ := ants.NewMultiPoolWithFuncGeneric(3, 2, func(int) {}, ants.LeastTasks)
 	type byIndex interface {
 		RunningByIndex(int) (int, error)
 		FreeByIndex(int) (int, error)
 		WaitingByIndex(int) (int, error)
 	}
-	for _, p := range []byIndex{mp, f, g} {
-		for _, idx := range []int{-1, 3, 100} {
-			for name, m := range map[string]func(int) (int, error){
-				"RunningByIndex": p.RunningByIndex, "FreeByIndex": p.FreeByIndex, "WaitingByIndex": p.WaitingByIndex,
-			} {
-				if n, err := m(idx); n != -1 || !errors.Is(err, ants.ErrInvalidPoolIndex) {
-					t.Errorf("%T.%s(%d) = %d, %v; want -1, ErrInvalidPoolIndex", p, name, idx, n, err)
+	for _, k := range append(multiKinds.each(), (multiKinds | leastTasks).each()...) {
+		t.Run(k.String(), func(t *testing.T) {
+			tp := newPool(t, k, 3) // three sub-pools of one worker
+			p := tp.anyPool.(byIndex)
+			for _, idx := range []int{-1, 3, 100} {
+				for name, m := range map[string]func(int) (int, error){
+					"RunningByIndex": p.RunningByIndex, "FreeByIndex": p.FreeByIndex, "WaitingByIndex": p.WaitingByIndex,
+				} {
+					if n, err := m(idx); n != -1 || !errors.Is(err, ants.ErrInvalidPoolIndex) {
+						t.Errorf("%s(%d) = %d, %v; want -1, ErrInvalidPoolIndex", name, idx, n, err)
+					}
 				}
 			}
-		}
-		for idx := range 3 {
-			if n, err := p.FreeByIndex(idx); n != 2 || err != nil {
-				t.Errorf("%T.FreeByIndex(%d) = %d, %v; want 2, nil", p, idx, n, err)
+			for idx := range 3 {
+				if n, err := p.FreeByIndex(idx); n != 1 || err != nil {
+					t.Errorf("FreeByIndex(%d) = %d, %v; want 1, nil", idx, n, err)
+				}
 			}
-		}
+			mustRelease(t, tp)
+		})
 	}
-	mustRelease(t, mp)
-	mustRelease(t, f)
-	mustRelease(t, g)
 }
 
 // A submit never waits on a busy sub-pool while another has a free worker,
@@ -105,44 +104,46 @@ func TestMultiPoolDoesNotWaitOnABusySubPool(t *testing.T) {
 	})
 }
 
-func TestMultiPoolReleaseWithOneSubPoolLate(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		stuck := make(chan struct{})
-		newPool := func() *ants.MultiPoolWithFuncGeneric[bool] {
-			mp, _ := ants.NewMultiPoolWithFuncGeneric(3, 1, func(block bool) {
-				if block {
-					<-stuck
+// A release that times out on one sub-pool says which, under one prefix,
+// and still closes the multi-pool.
+func TestMultiPoolReleaseNamesTheLateSubPool(t *testing.T) {
+	for _, k := range multiKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				stuck := make(chan struct{})
+				stuckPool := func() *testPool {
+					p := newPool(t, k, 3)            // RoundRobin over three sub-pools of one worker
+					_ = p.submit(func() { <-stuck }) // sub-pool 0 is stuck
+					_ = p.submit(func() {})
+					_ = p.submit(func() {})
+					synctest.Wait()
+					return p
 				}
-			}, ants.RoundRobin)
-			_ = mp.Invoke(true) // sub-pool 0 is stuck
-			_ = mp.Invoke(false)
-			_ = mp.Invoke(false)
-			synctest.Wait()
-			return mp
-		}
-		mp := newPool()
-		err := mp.ReleaseTimeout(time.Second)
-		if !errors.Is(err, ants.ErrTimeout) {
-			t.Errorf("ReleaseTimeout = %v, want ErrTimeout", err)
-		}
-		if err == nil || err.Error() != "ants: pool 0: operation timed out" {
-			t.Errorf("ReleaseTimeout = %q, want only sub-pool 0 named, under one prefix", err)
-		}
-		mp2 := newPool()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		if err := mp2.ReleaseContext(ctx); !errors.Is(err, context.DeadlineExceeded) || err.Error() != "ants: pool 0: context deadline exceeded" {
-			t.Errorf("ReleaseContext = %q, want DeadlineExceeded for sub-pool 0", err)
-		}
-		if err := mp2.ReleaseContext(context.Background()); !errors.Is(err, ants.ErrPoolClosed) {
-			t.Errorf("second ReleaseContext = %v, want ErrPoolClosed", err)
-		}
-		close(stuck)
-		synctest.Wait()
-		if mp.Running()+mp2.Running() != 0 {
-			t.Errorf("Running = %d after the stuck tasks returned", mp.Running()+mp2.Running())
-		}
-	})
+				p := stuckPool()
+				err := p.ReleaseTimeout(time.Second)
+				if !errors.Is(err, ants.ErrTimeout) {
+					t.Errorf("ReleaseTimeout = %v, want ErrTimeout", err)
+				}
+				if err == nil || err.Error() != "ants: pool 0: operation timed out" {
+					t.Errorf("ReleaseTimeout = %q, want only sub-pool 0 named, under one prefix", err)
+				}
+				q := stuckPool()
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				if err := q.ReleaseContext(ctx); !errors.Is(err, context.DeadlineExceeded) || err.Error() != "ants: pool 0: context deadline exceeded" {
+					t.Errorf("ReleaseContext = %q, want DeadlineExceeded for sub-pool 0", err)
+				}
+				if err := q.ReleaseContext(context.Background()); !errors.Is(err, ants.ErrPoolClosed) {
+					t.Errorf("second ReleaseContext = %v, want ErrPoolClosed", err)
+				}
+				close(stuck)
+				synctest.Wait()
+				if p.Running()+q.Running() != 0 {
+					t.Errorf("Running = %d after the stuck tasks returned", p.Running()+q.Running())
+				}
+			})
+		})
+	}
 }
 
 func TestMultiPoolReboot(t *testing.T) {
