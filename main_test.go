@@ -317,8 +317,11 @@ func (b *blocker) fill(t testing.TB, submit func(func()) error, n int) {
 }
 
 // repeat calls f over and over on n goroutines until stop is closed. The
-// returned wait blocks until all of them have returned.
-func repeat(n int, stop <-chan struct{}, f func()) (wait func()) {
+// returned progress blocks until the goroutines have made n calls more
+// than before (so a loop that churns a pool between calls to progress
+// cannot run ahead of them); wait blocks until all of them have returned.
+func repeat(n int, stop <-chan struct{}, f func()) (progress, wait func()) {
+	calls := make(chan struct{}, n) // a call's tick is dropped when n are pending
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)
@@ -331,10 +334,19 @@ func repeat(n int, stop <-chan struct{}, f func()) (wait func()) {
 				default:
 					f()
 				}
+				select {
+				case calls <- struct{}{}:
+				default:
+				}
 			}
 		}()
 	}
-	return wg.Wait
+	progress = func() {
+		for range 2 * n { // at most n of these were pending
+			<-calls
+		}
+	}
+	return progress, wg.Wait
 }
 
 // rounds returns full, or short when the tests run with -short.

@@ -322,54 +322,18 @@ func TestQueuePerSubPool(t *testing.T) {
 }
 
 // Every accepted task runs exactly once through Release, Reboot and Tune
-// churn, on every queue-mode pool kind.
+// churn, on every pool kind in queue mode.
 func TestQueueExactlyOnceUnderChurn(t *testing.T) {
 	rounds := rounds(200, 40)
-	for _, tc := range []struct {
-		name string
-		new  func(run func(*atomic.Int32)) (submit func(*atomic.Int32) error, p interface {
-			Release()
-			Reboot()
-			Tune(int)
-			ReleaseContext(context.Context) error
-		})
-	}{
-		{"Pool", func(run func(*atomic.Int32)) (func(*atomic.Int32) error, interface {
-			Release()
-			Reboot()
-			Tune(int)
-			ReleaseContext(context.Context) error
-		}) {
-			p, _ := ants.NewPool(2, ants.WithQueueSize(3))
-			return func(c *atomic.Int32) error { return p.Submit(func() { run(c) }) }, p
-		}},
-		{"PoolWithFuncGeneric", func(run func(*atomic.Int32)) (func(*atomic.Int32) error, interface {
-			Release()
-			Reboot()
-			Tune(int)
-			ReleaseContext(context.Context) error
-		}) {
-			p, _ := ants.NewPoolWithFuncGeneric(2, run, ants.WithQueueSize(3))
-			return p.Invoke, p
-		}},
-		{"MultiPool", func(run func(*atomic.Int32)) (func(*atomic.Int32) error, interface {
-			Release()
-			Reboot()
-			Tune(int)
-			ReleaseContext(context.Context) error
-		}) {
-			mp, _ := ants.NewMultiPool(2, 1, ants.RoundRobin, ants.WithQueueSize(2))
-			return func(c *atomic.Int32) error { return mp.Submit(func() { run(c) }) }, mp
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			submit, p := tc.new(func(c *atomic.Int32) { c.Add(1) })
+	for _, k := range (allKinds | queueMode).each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 2, ants.WithQueueSize(3))
 			var accepted, refused []*atomic.Int32
 			var mu sync.Mutex
 			stop := make(chan struct{})
-			wait := repeat(3, stop, func() {
+			progress, wait := repeat(2, stop, func() {
 				c := new(atomic.Int32)
-				err := submit(c)
+				err := p.submit(func() { c.Add(1) })
 				mu.Lock()
 				defer mu.Unlock()
 				if err == nil {
@@ -386,6 +350,7 @@ func TestQueueExactlyOnceUnderChurn(t *testing.T) {
 					_ = p.ReleaseContext(context.Background())
 				}
 				p.Reboot()
+				progress() // the submitters try the rebooted pool
 			}
 			close(stop)
 			wait()

@@ -176,7 +176,7 @@ func TestRebootCyclesLoseNoTaskAndKeepCapacity(t *testing.T) {
 				var g gauge
 				var accepted, ran atomic.Int64
 				stop := make(chan struct{})
-				wait := repeat(4, stop, func() {
+				progress, wait := repeat(2, stop, func() {
 					err := p.submit(func() { g.enter(); ran.Add(1); g.exit() })
 					if err == nil {
 						accepted.Add(1)
@@ -184,7 +184,7 @@ func TestRebootCyclesLoseNoTaskAndKeepCapacity(t *testing.T) {
 						t.Errorf("Submit = %v", err)
 					}
 				})
-				cycles := rounds(200, 50)
+				cycles := rounds(100, 25)
 				for i := range cycles {
 					if i%2 == 0 {
 						p.Release()
@@ -192,6 +192,7 @@ func TestRebootCyclesLoseNoTaskAndKeepCapacity(t *testing.T) {
 						t.Fatalf("ReleaseTimeout = %v", err)
 					}
 					p.Reboot()
+					progress() // the submitters try the rebooted pool
 				}
 				close(stop)
 				wait()
