@@ -18,49 +18,61 @@ import (
 	"github.com/antspool/ants"
 )
 
-func TestPanics(t *testing.T) {
-	t.Run("handler gets every value and the pool keeps its capacity", func(t *testing.T) {
-		got := make(chan any, 5)
-		p, _ := ants.NewPool(1, ants.WithPanicHandler(func(v any) { got <- v }))
-		for i := range 5 {
-			if err := p.Submit(func() { panic(i) }); err != nil {
-				t.Fatalf("Submit after %d panics = %v", i, err)
-			}
-		}
-		done := make(chan struct{})
-		if err := p.Submit(func() { close(done) }); err != nil {
-			t.Fatalf("Submit after panics = %v", err)
-		}
-		<-done
-		mustRelease(t, p)
-		close(got)
-		var vals []any
-		for v := range got {
-			vals = append(vals, v)
-		}
-		if fmt.Sprint(vals) != "[0 1 2 3 4]" {
-			t.Errorf("handler got %v, want [0 1 2 3 4]", vals)
-		}
-	})
-	t.Run("without a handler the panic is logged with its stack", func(t *testing.T) {
-		var log logBuffer
-		p, _ := ants.NewPoolWithFunc(1, func(any) { panicInTask() }, ants.WithLogger(&log))
-		_ = p.Invoke(nil)
-		mustRelease(t, p)
-		s := log.String()
-		if !strings.Contains(s, "boom") || !strings.Contains(s, "panicInTask") {
-			t.Errorf("log = %q, want the value and the panicking function", s)
+func TestPoolTaskPanics(t *testing.T) {
+	t.Run("handler", func(t *testing.T) { // gets every value, and the pool keeps its capacity
+		for _, k := range allKinds.each() {
+			t.Run(k.String(), func(t *testing.T) {
+				got := make(chan any, 5)
+				p := newPool(t, k, 1, ants.WithPanicHandler(func(v any) { got <- v }))
+				for i := range 5 {
+					if err := p.submit(func() { panic(i) }); err != nil {
+						t.Fatalf("Submit after %d panics = %v", i, err)
+					}
+				}
+				done := make(chan struct{})
+				if err := p.submit(func() { close(done) }); err != nil {
+					t.Fatalf("Submit after panics = %v", err)
+				}
+				<-done
+				mustRelease(t, p)
+				close(got)
+				var vals []any
+				for v := range got {
+					vals = append(vals, v)
+				}
+				if fmt.Sprint(vals) != "[0 1 2 3 4]" {
+					t.Errorf("handler got %v, want [0 1 2 3 4]", vals)
+				}
+			})
 		}
 	})
-	t.Run("Running drops before the handler runs", func(t *testing.T) {
-		seen := make(chan int, 1)
-		var p *ants.Pool
-		p, _ = ants.NewPool(1, ants.WithPanicHandler(func(any) { seen <- p.Running() }))
-		_ = p.Submit(func() { panic("x") })
-		if n := <-seen; n != 0 {
-			t.Errorf("Running in PanicHandler = %d, want 0", n)
+	t.Run("logged", func(t *testing.T) { // without a handler, with its stack
+		for _, k := range allKinds.each() {
+			t.Run(k.String(), func(t *testing.T) {
+				var log logBuffer
+				p := newPool(t, k, 1, ants.WithLogger(&log))
+				_ = p.submit(panicInTask)
+				mustRelease(t, p)
+				s := log.String()
+				if !strings.Contains(s, "boom") || !strings.Contains(s, "panicInTask") {
+					t.Errorf("log = %q, want the value and the panicking function", s)
+				}
+			})
 		}
-		mustRelease(t, p)
+	})
+	t.Run("running-drops", func(t *testing.T) { // before the handler runs
+		for _, k := range allKinds.each() {
+			t.Run(k.String(), func(t *testing.T) {
+				seen := make(chan int, 1)
+				var p *testPool
+				p = newPool(t, k, 1, ants.WithPanicHandler(func(any) { seen <- p.Running() }))
+				_ = p.submit(func() { panic("x") })
+				if n := <-seen; n != 0 {
+					t.Errorf("Running in PanicHandler = %d, want 0", n)
+				}
+				mustRelease(t, p)
+			})
+		}
 	})
 }
 
@@ -84,50 +96,56 @@ func (l *logBuffer) String() string {
 	return l.b.String()
 }
 
-// Panics free their worker's slot at once, so callers waiting behind
-// panicking tasks are served without delay: no timer, no purge, no poll.
 func TestPanickingTasksDoNotStarveWaiters(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var handled atomic.Int32
-		p, _ := ants.NewPool(1, ants.WithPanicHandler(func(any) { handled.Add(1) }))
-		b := newBlocker()
-		b.fill(t, p.Submit, 1)
-		for range 5 {
-			go func() { _ = p.Submit(func() { panic("boom") }) }()
-			synctest.Wait() // in line, in order
-		}
-		served := make(chan time.Time, 1)
-		go func() { _ = p.Submit(func() { served <- time.Now() }) }()
-		synctest.Wait()
-		start := time.Now()
-		b.open()
-		if at := <-served; at.Sub(start) != 0 {
-			t.Errorf("the caller behind 5 panicking tasks waited %v", at.Sub(start))
-		}
-		mustRelease(t, p)
-		if handled.Load() != 5 {
-			t.Errorf("PanicHandler saw %d panics, want 5", handled.Load())
-		}
-	})
+	for _, k := range allKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var handled atomic.Int32
+				p := newPool(t, k, 1, ants.WithPanicHandler(func(any) { handled.Add(1) }))
+				b := newBlocker()
+				b.fill(t, p.submit, 1)
+				for range 5 {
+					go func() { _ = p.submit(func() { panic("boom") }) }()
+					synctest.Wait() // in line, in order
+				}
+				served := make(chan time.Time, 1)
+				go func() { _ = p.submit(func() { served <- time.Now() }) }()
+				synctest.Wait()
+				start := time.Now()
+				b.open()
+				if at := <-served; at.Sub(start) != 0 {
+					t.Errorf("the caller behind 5 panicking tasks waited %v", at.Sub(start))
+				}
+				mustRelease(t, p)
+				if handled.Load() != 5 {
+					t.Errorf("PanicHandler saw %d panics, want 5", handled.Load())
+				}
+			})
+		})
+	}
 }
 
 func TestGoexitLeavesThePoolWhole(t *testing.T) {
-	p, _ := ants.NewPool(1)
-	for range 3 {
-		if err := p.Submit(func() { runtime.Goexit() }); err != nil {
-			t.Fatalf("Submit after Goexit = %v", err)
-		}
-	}
-	done := make(chan struct{})
-	if err := p.Submit(func() { close(done) }); err != nil {
-		t.Fatalf("Submit = %v", err)
-	}
-	<-done
-	if err := p.ReleaseTimeout(5 * time.Second); err != nil {
-		t.Fatalf("ReleaseTimeout = %v", err)
-	}
-	if p.Running() != 0 {
-		t.Errorf("Running = %d after release, want 0", p.Running())
+	for _, k := range allKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 1)
+			for range 3 {
+				if err := p.submit(func() { runtime.Goexit() }); err != nil {
+					t.Fatalf("Submit after Goexit = %v", err)
+				}
+			}
+			done := make(chan struct{})
+			if err := p.submit(func() { close(done) }); err != nil {
+				t.Fatalf("Submit = %v", err)
+			}
+			<-done
+			if err := p.ReleaseTimeout(5 * time.Second); err != nil {
+				t.Fatalf("ReleaseTimeout = %v", err)
+			}
+			if p.Running() != 0 {
+				t.Errorf("Running = %d after release, want 0", p.Running())
+			}
+		})
 	}
 }
 
