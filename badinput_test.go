@@ -81,7 +81,7 @@ func TestMultiPoolConstructorsRejectBadInput(t *testing.T) {
 
 func second[T any](_ T, err error) error { return err }
 
-func TestGroupBadInput(t *testing.T) {
+func TestGroupBadInputIsAnError(t *testing.T) {
 	for _, k := range runnerKinds.each() {
 		t.Run(k.String(), func(t *testing.T) {
 			p := newPool(t, k, 1)
@@ -111,7 +111,7 @@ func TestGroupBadInput(t *testing.T) {
 }
 
 func TestResultGroupBadInputNeverPanicsOrHangs(t *testing.T) {
-	t.Run("a nil ctx gives a group that runs nothing and whose Wait returns ErrNilContext", func(t *testing.T) {
+	t.Run("nil-ctx", func(t *testing.T) { // a nil ctx gives a group that runs nothing and whose Wait returns ErrNilContext
 		p, _ := ants.NewPool(1)
 		var nilCtx context.Context
 		rg := ants.NewResultGroup[int](nilCtx, p)
@@ -136,7 +136,7 @@ func TestResultGroupBadInputNeverPanicsOrHangs(t *testing.T) {
 		}
 	})
 
-	t.Run("a nil runner gives a group whose Wait returns ErrNilRunner", func(t *testing.T) {
+	t.Run("nil-runner", func(t *testing.T) { // a nil runner gives a group whose Wait returns ErrNilRunner
 		rg := ants.NewResultGroup[int](context.Background(), nil)
 		var ran atomic.Bool
 		rg.Go(func(context.Context) (int, error) { ran.Store(true); return 1, nil })
@@ -155,7 +155,7 @@ func TestResultGroupBadInputNeverPanicsOrHangs(t *testing.T) {
 		}
 	})
 
-	t.Run("Go(nil) gives that index ErrNilTask", func(t *testing.T) {
+	t.Run("go-nil", func(t *testing.T) { // Go(nil) gives that index ErrNilTask
 		p, _ := ants.NewPool(2)
 		rg := ants.NewResultGroup[int](context.Background(), p, ants.WithCollectErrors())
 		rg.Go(func(context.Context) (int, error) { return 1, nil })
@@ -175,7 +175,7 @@ func TestResultGroupBadInputNeverPanicsOrHangs(t *testing.T) {
 		mustRelease(t, p)
 	})
 
-	t.Run("TryGo(nil) returns false, takes no index, and fails the group with ErrNilTask", func(t *testing.T) {
+	t.Run("trygo-nil", func(t *testing.T) { // TryGo(nil) returns false, takes no index, and fails the group with ErrNilTask
 		p, _ := ants.NewPool(2)
 		rg := ants.NewResultGroup[int](context.Background(), p)
 		if rg.TryGo(nil) {
@@ -205,9 +205,9 @@ func TestMappingBadInputIsAnErrorNeverAPanic(t *testing.T) {
 		fn   mappingFn
 		want error
 	}{
-		{"a nil context is ErrNilContext", nilCtx, p, fn, ants.ErrNilContext},
-		{"a nil runner is ErrNilRunner", context.Background(), nil, fn, ants.ErrNilRunner},
-		{"a nil fn is ErrNilTask", context.Background(), p, nilFn, ants.ErrNilTask},
+		{"nil-ctx", nilCtx, p, fn, ants.ErrNilContext},
+		{"nil-runner", context.Background(), nil, fn, ants.ErrNilRunner},
+		{"nil-fn", context.Background(), p, nilFn, ants.ErrNilTask},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, m := range mappingFuncs {
@@ -227,7 +227,7 @@ func TestMappingBadInputIsAnErrorNeverAPanic(t *testing.T) {
 			}
 		})
 	}
-	t.Run("a nil input makes MapSeq yield nothing", func(t *testing.T) {
+	t.Run("nil-seq", func(t *testing.T) { // a nil input makes MapSeq yield nothing
 		n := 0
 		for range ants.MapSeq(context.Background(), p, nil, fn) {
 			n++

@@ -171,7 +171,7 @@ func TestCollectErrorsKeepsPanicsAndGoexits(t *testing.T) {
 
 // A single failure is returned as it is, not wrapped in a join; no failure
 // is nil.
-func TestCollectErrorsWithOneErrorOrNone(t *testing.T) {
+func TestCollectErrorsReturnsOneErrorAsItIsAndNoneAsNil(t *testing.T) {
 	p, _ := ants.NewPool(2)
 	defer mustRelease(t, p)
 	g := p.Group(context.Background(), ants.WithCollectErrors())
@@ -190,7 +190,7 @@ func TestCollectErrorsWithOneErrorOrNone(t *testing.T) {
 // Go order, not completion order, also decides the order of the joined
 // errors when many goroutines call Go at once: each error still appears
 // exactly once.
-func TestCollectErrorsFromConcurrentGo(t *testing.T) {
+func TestCollectErrorsKeepsEachCallersGoOrder(t *testing.T) {
 	p, _ := ants.NewPool(4)
 	defer mustRelease(t, p)
 	g := p.Group(context.Background(), ants.WithCollectErrors())

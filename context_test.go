@@ -180,7 +180,7 @@ func TestSubmitCtxHandsCtxToTask(t *testing.T) {
 
 // A task that submits to its own full pool with a deadline gets the
 // deadline's error instead of waiting forever for its own worker.
-func TestNestedSubmitOnFullPoolWithDeadline(t *testing.T) {
+func TestNestedSubmitOnFullPoolEndsAtItsDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, _ := ants.NewPool(1)
 		errc := make(chan error, 1)

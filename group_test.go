@@ -128,8 +128,8 @@ func TestGroupGoBlockedReturnsWhenASiblingFails(t *testing.T) {
 		size  int
 		limit int
 	}{
-		{"blocked on a full pool", 2, 0},
-		{"blocked at the group limit", 10, 2},
+		{"full-pool", 2, 0},    // Go blocked on a full pool
+		{"group-limit", 10, 2}, // Go blocked at the group limit
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -170,7 +170,7 @@ func TestGroupGoBlockedReturnsWhenASiblingFails(t *testing.T) {
 }
 
 func TestGroupRefusedSubmitIsTheTasksError(t *testing.T) {
-	t.Run("nonblocking pool", func(t *testing.T) {
+	t.Run("nonblocking", func(t *testing.T) { // nonblocking pool
 		p, _ := ants.NewPool(1, ants.WithNonblocking(true))
 		b := newBlocker()
 		b.fill(t, p.Submit, 1)
@@ -182,7 +182,7 @@ func TestGroupRefusedSubmitIsTheTasksError(t *testing.T) {
 		b.open()
 		mustRelease(t, p)
 	})
-	t.Run("released pool, nil task or not", func(t *testing.T) {
+	t.Run("released", func(t *testing.T) { // released pool, nil task or not
 		p, _ := ants.NewPool(1)
 		mustRelease(t, p)
 		for _, task := range []func(context.Context) error{nil, func(context.Context) error { return nil }} {
@@ -200,7 +200,7 @@ func TestGroupRefusedSubmitIsTheTasksError(t *testing.T) {
 			}
 		}
 	})
-	t.Run("release wakes a blocked Go", func(t *testing.T) {
+	t.Run("release-wakes-go", func(t *testing.T) { // release wakes a blocked Go
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1)
 			b := newBlocker()
@@ -219,9 +219,9 @@ func TestGroupRefusedSubmitIsTheTasksError(t *testing.T) {
 	})
 }
 
-func TestGroupLimit(t *testing.T) {
+func TestGroupLimitCapsRunningTasks(t *testing.T) {
 	for _, tc := range []struct{ limit, want int }{{3, 3}, {0, 8}, {-1, 8}} {
-		t.Run(fmt.Sprintf("limit %d", tc.limit), func(t *testing.T) {
+		t.Run(fmt.Sprintf("limit=%d", tc.limit), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				p, _ := ants.NewPool(8)
 				g := p.Group(context.Background(), ants.WithLimit(tc.limit))
@@ -246,7 +246,7 @@ func TestGroupLimit(t *testing.T) {
 	}
 }
 
-func TestGroupWaitAgainAndGoAfterWait(t *testing.T) {
+func TestGroupWaitRepeatsAndSkipsAGoAfterIt(t *testing.T) {
 	p, _ := ants.NewPool(2)
 	g := p.Group(context.Background())
 	g.Go(func(context.Context) error { return errBoom })
@@ -439,7 +439,7 @@ func TestCancelledGroupWithQueuedTasksReturnsPromptly(t *testing.T) {
 	})
 }
 
-func TestMultiPoolGroup(t *testing.T) {
+func TestMultiPoolGroupKeepsItsLimitThroughRetries(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		mp, _ := ants.NewMultiPool(2, 2, ants.RoundRobin)
 		g := mp.Group(context.Background(), ants.WithLimit(3), ants.WithRetry(constantRetry(time.Millisecond)))

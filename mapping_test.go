@@ -201,7 +201,7 @@ func TestMapFirstErrorSkipsTheItemsNotStarted(t *testing.T) {
 		t.Run(k.String(), func(t *testing.T) {
 			p := newPool(t, k, 1)
 			for _, m := range mappingFuncs {
-				t.Run(m.name+" returns the first error and runs nothing after it on a pool of one", func(t *testing.T) {
+				t.Run(m.name, func(t *testing.T) { // returns the first error and runs nothing after it on a pool of one
 					var ran atomic.Int32
 					out, err := m.run(context.Background(), p.runner, seq(n), func(_ context.Context, i int) (int, error) {
 						ran.Add(1)
@@ -244,7 +244,7 @@ func TestMapCollectErrorsRunsEveryItemAndJoinsTheirErrorsInInputOrder(t *testing
 		t.Run(k.String(), func(t *testing.T) {
 			p := newPool(t, k, n)
 			for _, m := range mappingFuncs {
-				t.Run(m.name+" runs every item though they fail in reverse order", func(t *testing.T) {
+				t.Run(m.name, func(t *testing.T) { // runs every item though they fail in reverse order
 					fn, finished := mappingReverse(n, failing)
 					out, err := m.run(context.Background(), p.runner, seq(n), fn, ants.WithCollectErrors())
 					got := joined(err)
@@ -351,7 +351,7 @@ func TestMapParentCancelSkipsTheItemsNotStartedAndReportsTheCause(t *testing.T) 
 		t.Run(k.String(), func(t *testing.T) {
 			p := newPool(t, k, 2)
 			for _, m := range mappingFuncs {
-				t.Run(m.name+" stops after the two running items", func(t *testing.T) {
+				t.Run(m.name, func(t *testing.T) { // stops after the two running items
 					ctx, cancel := context.WithCancelCause(context.Background())
 					defer cancel(nil)
 					started, gate := make(chan int, n), make(chan struct{})
@@ -401,8 +401,8 @@ func TestMapNeverRunsMoreThanTheCapacityOrTheLimit(t *testing.T) {
 		opts  []ants.GroupOption
 		bound int32
 	}{
-		{"the pool's capacity bounds it", 3, nil, 3},
-		{"WithLimit bounds it below the capacity", 8, []ants.GroupOption{ants.WithLimit(2)}, 2},
+		{"cap", 3, nil, 3}, // the pool's capacity bounds it
+		{"limit", 8, []ants.GroupOption{ants.WithLimit(2)}, 2}, // WithLimit bounds it below the capacity
 	} {
 		t.Run(bc.name, func(t *testing.T) {
 			for _, p := range newPools(t, runnerKinds, bc.size) {
@@ -441,7 +441,7 @@ func TestMapSeqYieldsPairsInInputOrder(t *testing.T) {
 	for _, k := range runnerKinds.each() {
 		t.Run(k.String(), func(t *testing.T) {
 			p := newPool(t, k, n)
-			t.Run("items that finish in reverse order", func(t *testing.T) {
+			t.Run("reverse", func(t *testing.T) { // items that finish in reverse order
 				fn, finished := mappingReverse(n, mappingNoFailure)
 				probe := newSeqProbe(t, n)
 				vals, errs := probe.drain(ants.MapSeq(context.Background(), p.runner, probe.ints(n), fn))
@@ -455,7 +455,7 @@ func TestMapSeqYieldsPairsInInputOrder(t *testing.T) {
 					t.Errorf("the items finished in order %v, want %v (the test's premise)", got, want)
 				}
 			})
-			t.Run("many items of uneven length", func(t *testing.T) {
+			t.Run("uneven", func(t *testing.T) { // many items of uneven length
 				m := rounds(5000, 1000)
 				probe := newSeqProbe(t, n)
 				vals, errs := probe.drain(ants.MapSeq(context.Background(), p.runner, probe.ints(m), func(_ context.Context, i int) (int, error) {
@@ -549,15 +549,15 @@ func TestMapSeqRunsAFullWindowAtOnce(t *testing.T) {
 }
 
 func TestMapSeqNeverHoldsMoreThanTheWindow(t *testing.T) {
-	t.Run("with a consumer that keeps up", func(t *testing.T) {
+	t.Run("keeping-up", func(t *testing.T) { // with a consumer that keeps up
 		for _, wc := range []struct {
 			name   string
 			size   int
 			opts   []ants.GroupOption
 			window int
 		}{
-			{"the capacity", 4, nil, 4},
-			{"WithLimit", 8, []ants.GroupOption{ants.WithLimit(2)}, 2},
+			{"cap", 4, nil, 4},
+			{"limit", 8, []ants.GroupOption{ants.WithLimit(2)}, 2},
 		} {
 			for _, p := range newPools(t, runnerKinds, wc.size) {
 				n := rounds(5000, 1000)
@@ -585,7 +585,7 @@ func TestMapSeqNeverHoldsMoreThanTheWindow(t *testing.T) {
 			}
 		}
 	})
-	t.Run("a slow consumer stops the producer", func(t *testing.T) {
+	t.Run("slow-consumer", func(t *testing.T) { // a slow consumer stops the producer
 		synctest.Test(t, func(t *testing.T) {
 			const window, n = 4, 12
 			p, _ := ants.NewPool(window)
@@ -646,7 +646,7 @@ func TestMapSeqBreakEndsEveryTaskAndTheInput(t *testing.T) {
 	for _, k := range runnerKinds.each() {
 		t.Run(k.String(), func(t *testing.T) {
 			p := newPool(t, k, window)
-			t.Run("no task runs after the loop and the input is told to stop", func(t *testing.T) {
+			t.Run("break", func(t *testing.T) { // no task runs after the loop and the input is told to stop
 				probe := newSeqProbe(t, window)
 				var g gauge
 				var starts atomic.Int32
@@ -692,7 +692,7 @@ func TestMapSeqBreakEndsEveryTaskAndTheInput(t *testing.T) {
 			})
 		})
 	}
-	t.Run("an input that goes on after its yield returned false gets false, and its items never run", func(t *testing.T) {
+	t.Run("input-ignores-stop", func(t *testing.T) { // an input that goes on after its yield returned false gets false, and its items never run
 		p, _ := ants.NewPool(window)
 		var maxRun atomic.Int32
 		maxRun.Store(-1)
@@ -834,7 +834,7 @@ func TestMapSeqParentCancelStopsPullingAndAPairCarriesTheCause(t *testing.T) {
 	for _, k := range runnerKinds.each() {
 		t.Run(k.String(), func(t *testing.T) {
 			p := newPool(t, k, window)
-			t.Run("items that finish their work: a last pair carries the cause", func(t *testing.T) {
+			t.Run("finish", func(t *testing.T) { // items that finish their work: a last pair carries the cause
 				res := cancelMidStream(t, p.runner, newSeqProbe(t, window), func(gate <-chan struct{}) mappingFn {
 					return func(_ context.Context, i int) (int, error) { <-gate; return 10 * i, nil }
 				})
@@ -845,7 +845,7 @@ func TestMapSeqParentCancelStopsPullingAndAPairCarriesTheCause(t *testing.T) {
 					t.Errorf("errors = %v, want nil, nil, then the cause", res.errs)
 				}
 			})
-			t.Run("items that return ctx.Err(): a pair says cancelled", func(t *testing.T) {
+			t.Run("ctx-err", func(t *testing.T) { // items that return ctx.Err(): a pair says cancelled
 				res := cancelMidStream(t, p.runner, newSeqProbe(t, window), func(<-chan struct{}) mappingFn {
 					return func(ctx context.Context, _ int) (int, error) { <-ctx.Done(); return 0, ctx.Err() }
 				})
@@ -855,7 +855,7 @@ func TestMapSeqParentCancelStopsPullingAndAPairCarriesTheCause(t *testing.T) {
 					t.Errorf("errors = %v, want a pair that says cancelled", res.errs)
 				}
 			})
-			t.Run("with WithCollectErrors every started item's pair comes, then the cause", func(t *testing.T) {
+			t.Run("collect", func(t *testing.T) { // with WithCollectErrors every started item's pair comes, then the cause
 				res := cancelMidStream(t, p.runner, newSeqProbe(t, window), func(<-chan struct{}) mappingFn {
 					return func(ctx context.Context, _ int) (int, error) { <-ctx.Done(); return 0, ctx.Err() }
 				}, ants.WithCollectErrors())
@@ -863,7 +863,7 @@ func TestMapSeqParentCancelStopsPullingAndAPairCarriesTheCause(t *testing.T) {
 					t.Errorf("errors = %v, want Canceled, Canceled, then the cause", res.errs)
 				}
 			})
-			t.Run("a context cancelled before the loop yields one pair and never pulls", func(t *testing.T) {
+			t.Run("cancelled-before", func(t *testing.T) { // a context cancelled before the loop yields one pair and never pulls
 				ctx, cancel := context.WithCancelCause(context.Background())
 				cancel(cause)
 				var calls atomic.Int32

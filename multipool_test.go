@@ -11,7 +11,7 @@ import (
 	"github.com/antspool/ants"
 )
 
-func TestMultiPoolStrategies(t *testing.T) {
+func TestMultiPoolStrategiesSpreadTasksEvenly(t *testing.T) {
 	for _, lbs := range []ants.LoadBalancingStrategy{ants.RoundRobin, ants.LeastTasks} {
 		mp, err := ants.NewMultiPool(4, 3, lbs)
 		if err != nil {
@@ -146,7 +146,7 @@ func TestMultiPoolReleaseNamesTheLateSubPool(t *testing.T) {
 	}
 }
 
-func TestMultiPoolReboot(t *testing.T) {
+func TestMultiPoolRebootReopensEverySubPool(t *testing.T) {
 	mp, _ := ants.NewMultiPool(2, 2, ants.LeastTasks)
 	for range 3 {
 		var wg sync.WaitGroup

@@ -149,7 +149,7 @@ func TestGoexitLeavesThePoolWhole(t *testing.T) {
 	}
 }
 
-func TestGroupPanic(t *testing.T) {
+func TestGroupPanicBecomesPanicError(t *testing.T) {
 	p, _ := ants.NewPool(1, ants.WithPanicHandler(func(v any) {
 		t.Errorf("a group task's panic reached the pool's PanicHandler: %v", v)
 	}))
@@ -157,8 +157,8 @@ func TestGroupPanic(t *testing.T) {
 		name  string
 		value any
 	}{
-		{"a value", "kaboom"},
-		{"an error", errBoom},
+		{"value", "kaboom"},
+		{"error", errBoom},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			attempts := 0
@@ -198,7 +198,7 @@ func TestGroupPanic(t *testing.T) {
 	mustRelease(t, p)
 }
 
-func TestGroupGoexit(t *testing.T) {
+func TestGroupGoexitFailsTheGroupWithErrGoexit(t *testing.T) {
 	p, _ := ants.NewPool(1)
 	g := p.Group(context.Background())
 	g.Go(func(context.Context) error { runtime.Goexit(); return nil })

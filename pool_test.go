@@ -193,8 +193,8 @@ func TestMaxBlockingTasksRefusesTheCallerPastTheLimit(t *testing.T) {
 	}
 }
 
-func TestTune(t *testing.T) {
-	t.Run("growing admits every waiter at once", func(t *testing.T) {
+func TestTuneGrowsAndShrinksCapacity(t *testing.T) {
+	t.Run("grow", func(t *testing.T) { // growing admits every waiter at once
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1)
 			b := newBlocker()
@@ -214,7 +214,7 @@ func TestTune(t *testing.T) {
 			mustRelease(t, p)
 		})
 	})
-	t.Run("shrinking lets running tasks finish, then caps", func(t *testing.T) {
+	t.Run("shrink", func(t *testing.T) { // shrinking lets running tasks finish, then caps
 		p, _ := ants.NewPool(4)
 		b := newBlocker()
 		b.fill(t, p.Submit, 4)
@@ -238,7 +238,7 @@ func TestTune(t *testing.T) {
 		}
 		mustRelease(t, p)
 	})
-	t.Run("no effect where ants has none", func(t *testing.T) {
+	t.Run("no-op", func(t *testing.T) { // no effect where ants has none
 		p, _ := ants.NewPool(3, ants.WithPreAlloc(true))
 		p.Tune(5)
 		q, _ := ants.NewPool(3)
@@ -283,8 +283,8 @@ func TestNewPoolStartsNoGoroutine(t *testing.T) {
 	}
 }
 
-func TestPurge(t *testing.T) {
-	t.Run("idle workers exit after one to two expiry durations", func(t *testing.T) {
+func TestPurgeStopsIdleWorkers(t *testing.T) {
+	t.Run("idle", func(t *testing.T) { // idle workers exit after one to two expiry durations
 		synctest.Test(t, func(t *testing.T) {
 			const expiry = time.Second
 			p, _ := ants.NewPool(10, ants.WithExpiryDuration(expiry))
@@ -304,7 +304,7 @@ func TestPurge(t *testing.T) {
 			mustRelease(t, p)
 		})
 	})
-	t.Run("a worker in use does not expire", func(t *testing.T) {
+	t.Run("in-use", func(t *testing.T) { // a worker in use does not expire
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1, ants.WithExpiryDuration(time.Second))
 			for range 10 {
@@ -320,7 +320,7 @@ func TestPurge(t *testing.T) {
 			mustRelease(t, p)
 		})
 	})
-	t.Run("DisablePurge keeps idle workers", func(t *testing.T) {
+	t.Run("disabled", func(t *testing.T) { // DisablePurge keeps idle workers
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(5, ants.WithDisablePurge(true), ants.WithExpiryDuration(time.Millisecond))
 			b := newBlocker()
@@ -337,7 +337,7 @@ func TestPurge(t *testing.T) {
 			}
 		})
 	})
-	t.Run("purge racing submits loses no task", func(t *testing.T) {
+	t.Run("racing-submits", func(t *testing.T) { // purge racing submits loses no task
 		p, _ := ants.NewPool(8, ants.WithExpiryDuration(time.Microsecond*50))
 		var wg sync.WaitGroup
 		var ran atomic.Int64
@@ -389,7 +389,7 @@ func TestPurgeRacingSubmitBurstsStrandsNoWaiter(t *testing.T) {
 	}
 }
 
-func TestDefaultPool(t *testing.T) {
+func TestDefaultPoolWorksLikeAnyPool(t *testing.T) {
 	ants.Reboot() // in case an earlier test released it
 	if ants.Cap() != ants.DefaultAntsPoolSize {
 		t.Errorf("Cap = %d, want DefaultAntsPoolSize", ants.Cap())

@@ -53,7 +53,7 @@ func TestQueueAcceptsWithoutParkingTheCaller(t *testing.T) {
 
 func TestQueueRunsTasksInSubmissionOrder(t *testing.T) {
 	for _, size := range []int{1, 3} {
-		t.Run(fmt.Sprintf("queue %d", size), func(t *testing.T) {
+		t.Run(fmt.Sprintf("queue=%d", size), func(t *testing.T) {
 			p, _ := ants.NewPool(1, ants.WithQueueSize(size))
 			b := newBlocker()
 			b.fill(t, p.Submit, 1)
@@ -82,7 +82,7 @@ func TestQueueRunsTasksInSubmissionOrder(t *testing.T) {
 
 // A caller waiting for room leaves the line when its context ends: its
 // task never runs, and Waiting drops back.
-func TestQueueBlockedCallerCancels(t *testing.T) {
+func TestQueueBlockedCallerLeavesOnCancel(t *testing.T) {
 	for _, k := range (allKinds | queueMode).each() {
 		t.Run(k.String(), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -181,7 +181,7 @@ func TestQueueDrainsOnRelease(t *testing.T) {
 
 // Workers do not expire while tasks are queued, and growing the pool
 // starts workers for queued tasks at once.
-func TestQueueTuneAndExpiry(t *testing.T) {
+func TestQueueKeepsBusyWorkersAndTuneStartsQueuedTasks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, _ := ants.NewPool(1, ants.WithQueueSize(10), ants.WithExpiryDuration(time.Second))
 		b := newBlocker()
@@ -210,8 +210,8 @@ func TestQueueTuneAndExpiry(t *testing.T) {
 // Group.Go returns once its task is queued; a queued task whose group has
 // ended is skipped when it reaches a worker. A queued Group retry is not an
 // acceptance: Release ends it with ErrPoolClosed.
-func TestQueueWithGroups(t *testing.T) {
-	t.Run("Go returns once queued; skipped when the group ended", func(t *testing.T) {
+func TestQueueAcceptsGroupTasksButNotRetries(t *testing.T) {
+	t.Run("go-queued", func(t *testing.T) { // Go returns once queued; skipped when the group ended
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1, ants.WithQueueSize(8))
 			b := newBlocker()
@@ -236,7 +236,7 @@ func TestQueueWithGroups(t *testing.T) {
 			mustRelease(t, p)
 		})
 	})
-	t.Run("Release refuses a queued retry", func(t *testing.T) {
+	t.Run("release-retry", func(t *testing.T) { // Release refuses a queued retry
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1, ants.WithQueueSize(8))
 			g := p.Group(context.Background(), ants.WithRetry(constantRetry(time.Millisecond)))
@@ -267,7 +267,7 @@ func TestQueueWithGroups(t *testing.T) {
 }
 
 // Nonblocking and MaxBlockingTasks apply past the queue's size.
-func TestQueueOverloadOptions(t *testing.T) {
+func TestQueueOverloadOptionsApplyPastTheQueue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, _ := ants.NewPool(1, ants.WithQueueSize(1), ants.WithNonblocking(true))
 		b := newBlocker()
@@ -297,7 +297,7 @@ func TestQueueOverloadOptions(t *testing.T) {
 
 // On a multi-pool the size applies to each sub-pool: size × n tasks queue
 // without waiting.
-func TestQueuePerSubPool(t *testing.T) {
+func TestQueueSizeIsPerSubPool(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		mp, _ := ants.NewMultiPool(3, 1, ants.RoundRobin, ants.WithQueueSize(2), ants.WithNonblocking(true))
 		b := newBlocker()

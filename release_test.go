@@ -85,7 +85,7 @@ func TestReleaseWakesEveryBlockedCaller(t *testing.T) {
 	}
 }
 
-func TestReleaseContext(t *testing.T) {
+func TestReleaseContextWaitsUntilNothingRuns(t *testing.T) {
 	t.Run("waits", func(t *testing.T) { // returns nil only when nothing of the pool runs
 		for _, k := range allKinds.each() {
 			t.Run(k.String(), func(t *testing.T) {

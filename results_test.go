@@ -68,7 +68,7 @@ func TestResultGroupValuesAreInGoOrder(t *testing.T) {
 }
 
 func TestResultGroupResultsHoldEachTasksOwnError(t *testing.T) {
-	t.Run("a value, an error, a panic and a Goexit stay at their index, with T's zero value where the task failed", func(t *testing.T) {
+	t.Run("outcomes", func(t *testing.T) { // a value, an error, a panic and a Goexit stay at their index, with T's zero value where the task failed
 		for _, k := range runnerKinds.each() {
 			t.Run(k.String(), func(t *testing.T) {
 				p := newPool(t, k, 4)
@@ -110,7 +110,7 @@ func TestResultGroupResultsHoldEachTasksOwnError(t *testing.T) {
 		}
 	})
 
-	t.Run("a released pool refuses the task with ErrPoolClosed and it never runs", func(t *testing.T) {
+	t.Run("released", func(t *testing.T) { // a released pool refuses the task with ErrPoolClosed and it never runs
 		for _, k := range runnerKinds.each() {
 			t.Run(k.String(), func(t *testing.T) {
 				p := newPool(t, k, 4)
@@ -135,7 +135,7 @@ func TestResultGroupResultsHoldEachTasksOwnError(t *testing.T) {
 		}
 	})
 
-	t.Run("a full nonblocking pool refuses the task with ErrPoolOverload and it never runs", func(t *testing.T) {
+	t.Run("overload", func(t *testing.T) { // a full nonblocking pool refuses the task with ErrPoolOverload and it never runs
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1, ants.WithNonblocking(true))
 			b := newBlocker()
@@ -164,7 +164,7 @@ func TestResultGroupResultsHoldEachTasksOwnError(t *testing.T) {
 		})
 	})
 
-	t.Run("a task skipped after a sibling failed gets the group context's cause", func(t *testing.T) {
+	t.Run("skipped-after-failure", func(t *testing.T) { // a task skipped after a sibling failed gets the group context's cause
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1)
 			fail := make(chan struct{})
@@ -211,7 +211,7 @@ func TestResultGroupResultsHoldEachTasksOwnError(t *testing.T) {
 		})
 	})
 
-	t.Run("a task skipped because the parent was cancelled gets the parent's cause", func(t *testing.T) {
+	t.Run("skipped-after-cancel", func(t *testing.T) { // a task skipped because the parent was cancelled gets the parent's cause
 		errStop := errors.New("stop")
 		p, _ := ants.NewPool(2)
 		parent, cancel := context.WithCancelCause(context.Background())
@@ -330,7 +330,7 @@ func TestResultGroupCollectErrorsRunsEveryTaskAndJoinsErrorsInGoOrder(t *testing
 }
 
 func TestResultGroupKeepsTheValueOfTheAttemptThatSucceeds(t *testing.T) {
-	t.Run("the attempt that succeeds gives the value", func(t *testing.T) {
+	t.Run("success", func(t *testing.T) { // the attempt that succeeds gives the value
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(2)
 			rg := ants.NewResultGroup[int](context.Background(), p, ants.WithRetry(constantRetry(time.Second)))
@@ -358,7 +358,7 @@ func TestResultGroupKeepsTheValueOfTheAttemptThatSucceeds(t *testing.T) {
 		})
 	})
 
-	t.Run("a task whose every attempt fails keeps T's zero value and its last error", func(t *testing.T) {
+	t.Run("all-fail", func(t *testing.T) { // a task whose every attempt fails keeps T's zero value and its last error
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(2)
 			retries := func() backoff.BackOff {
@@ -386,7 +386,7 @@ func TestResultGroupKeepsTheValueOfTheAttemptThatSucceeds(t *testing.T) {
 }
 
 func TestResultGroupTryGoTakesAnIndexOnlyWhenItReturnsTrue(t *testing.T) {
-	t.Run("on a pool whose only worker is busy it returns false and the next Go takes that index", func(t *testing.T) {
+	t.Run("busy", func(t *testing.T) { // on a pool whose only worker is busy it returns false and the next Go takes that index
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1)
 			b := newBlocker()
@@ -419,7 +419,7 @@ func TestResultGroupTryGoTakesAnIndexOnlyWhenItReturnsTrue(t *testing.T) {
 		})
 	})
 
-	t.Run("past WithLimit it returns false and takes no index", func(t *testing.T) {
+	t.Run("limit", func(t *testing.T) { // past WithLimit it returns false and takes no index
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(4)
 			gate := make(chan struct{})
@@ -448,7 +448,7 @@ func TestResultGroupTryGoTakesAnIndexOnlyWhenItReturnsTrue(t *testing.T) {
 		})
 	})
 
-	t.Run("on a busy MultiPool it returns false and takes no index", func(t *testing.T) {
+	t.Run("busy-multi", func(t *testing.T) { // on a busy MultiPool it returns false and takes no index
 		synctest.Test(t, func(t *testing.T) {
 			mp, _ := ants.NewMultiPool(2, 2, ants.RoundRobin)
 			b := newBlocker()
@@ -524,7 +524,7 @@ func TestResultGroupConcurrentGoAndTryGoTakeDenseIndexes(t *testing.T) {
 }
 
 func TestResultGroupWaitOnEmptyGroupAndWaitAgain(t *testing.T) {
-	t.Run("Wait on an empty group returns an empty non-nil slice and nil", func(t *testing.T) {
+	t.Run("empty", func(t *testing.T) { // Wait on an empty group returns an empty non-nil slice and nil
 		p, _ := ants.NewPool(1)
 		rg := ants.NewResultGroup[int](context.Background(), p)
 		values, err := rg.Wait()
@@ -537,7 +537,7 @@ func TestResultGroupWaitOnEmptyGroupAndWaitAgain(t *testing.T) {
 		mustRelease(t, p)
 	})
 
-	t.Run("Wait twice returns the same values", func(t *testing.T) {
+	t.Run("wait-twice", func(t *testing.T) { // Wait twice returns the same values
 		p, _ := ants.NewPool(2)
 		rg := ants.NewResultGroup[int](context.Background(), p)
 		rg.Go(func(context.Context) (int, error) { return 1, nil })
@@ -555,7 +555,7 @@ func TestResultGroupWaitOnEmptyGroupAndWaitAgain(t *testing.T) {
 		mustRelease(t, p)
 	})
 
-	t.Run("a Go after Wait is skipped and the next Wait reports context.Canceled", func(t *testing.T) {
+	t.Run("go-after-wait", func(t *testing.T) { // a Go after Wait is skipped and the next Wait reports context.Canceled
 		p, _ := ants.NewPool(2)
 		rg := ants.NewResultGroup[int](context.Background(), p)
 		rg.Go(func(context.Context) (int, error) { return 1, nil })
@@ -636,33 +636,33 @@ func TestSubmitValueRefusedSubmitResolvesAtOnce(t *testing.T) {
 		want   error
 		submit submit
 	}{
-		{"a released pool: ErrPoolClosed", ants.ErrPoolClosed, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
+		{"released", ants.ErrPoolClosed, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
 			p, _ := ants.NewPool(1)
 			mustRelease(t, p)
 			return ants.SubmitValue(context.Background(), p, task), func() {}
 		}},
-		{"a cancelled ctx: context.Canceled", context.Canceled, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
+		{"cancelled", context.Canceled, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
 			p, _ := ants.NewPool(1)
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
 			return ants.SubmitValue(ctx, p, task), func() { mustRelease(t, p) }
 		}},
-		{"a full nonblocking pool: ErrPoolOverload", ants.ErrPoolOverload, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
+		{"overload", ants.ErrPoolOverload, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
 			p, _ := ants.NewPool(1, ants.WithNonblocking(true))
 			b := newBlocker()
 			b.fill(t, p.Submit, 1)
 			return ants.SubmitValue(context.Background(), p, task), func() { b.open(); mustRelease(t, p) }
 		}},
-		{"a nil ctx: ErrNilContext", ants.ErrNilContext, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
+		{"nil-ctx", ants.ErrNilContext, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
 			p, _ := ants.NewPool(1)
 			var nilCtx context.Context
 			return ants.SubmitValue(nilCtx, p, task), func() { mustRelease(t, p) }
 		}},
-		{"a nil task: ErrNilTask", ants.ErrNilTask, func(t *testing.T, _ func(context.Context) (int, error)) (*ants.Future[int], func()) {
+		{"nil-task", ants.ErrNilTask, func(t *testing.T, _ func(context.Context) (int, error)) (*ants.Future[int], func()) {
 			p, _ := ants.NewPool(1)
 			return ants.SubmitValue[int](context.Background(), p, nil), func() { mustRelease(t, p) }
 		}},
-		{"a nil runner: ErrNilRunner", ants.ErrNilRunner, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
+		{"nil-runner", ants.ErrNilRunner, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
 			return ants.SubmitValue(context.Background(), nil, task), func() {}
 		}},
 	} {

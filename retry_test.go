@@ -15,8 +15,8 @@ import (
 	"github.com/antspool/ants"
 )
 
-func TestGroupRetry(t *testing.T) {
-	t.Run("until success, telling notify of each retry", func(t *testing.T) {
+func TestGroupRetryFollowsThePolicy(t *testing.T) {
+	t.Run("until-success", func(t *testing.T) { // until success, telling notify of each retry
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(2)
 			var mu sync.Mutex
@@ -45,7 +45,7 @@ func TestGroupRetry(t *testing.T) {
 			mustRelease(t, p)
 		})
 	})
-	t.Run("the policy is built once per failing task", func(t *testing.T) {
+	t.Run("policy-per-task", func(t *testing.T) { // the policy is built once per failing task
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(4)
 			var built atomic.Int32
@@ -67,7 +67,7 @@ func TestGroupRetry(t *testing.T) {
 			mustRelease(t, p)
 		})
 	})
-	t.Run("stops on Permanent, on Stop, and gives the last error", func(t *testing.T) {
+	t.Run("permanent-stop", func(t *testing.T) { // stops on Permanent, on Stop, and gives the last error
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(2)
 			g := p.Group(context.Background(), ants.WithRetry(constantRetry(time.Millisecond)))
@@ -91,7 +91,7 @@ func TestGroupRetry(t *testing.T) {
 			mustRelease(t, p)
 		})
 	})
-	t.Run("a task waiting to retry holds no worker", func(t *testing.T) {
+	t.Run("holds-no-worker", func(t *testing.T) { // a task waiting to retry holds no worker
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1)
 			g := p.Group(context.Background(), ants.WithRetry(constantRetry(time.Second)))
@@ -115,7 +115,7 @@ func TestGroupRetry(t *testing.T) {
 			mustRelease(t, p)
 		})
 	})
-	t.Run("cancel during the delay ends the task at once with its last error", func(t *testing.T) {
+	t.Run("cancel-in-delay", func(t *testing.T) { // cancel during the delay ends the task at once with its last error
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1)
 			parent, cancel := context.WithCancel(context.Background())
@@ -138,7 +138,7 @@ func TestGroupRetry(t *testing.T) {
 			mustRelease(t, p)
 		})
 	})
-	t.Run("cancel while the retry waits in the pool's line withdraws it", func(t *testing.T) {
+	t.Run("cancel-in-line", func(t *testing.T) { // cancel while the retry waits in the pool's line withdraws it
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1)
 			parent, cancel := context.WithCancel(context.Background())
@@ -167,7 +167,7 @@ func TestGroupRetry(t *testing.T) {
 			}
 		})
 	})
-	t.Run("release refuses a retry waiting in line", func(t *testing.T) {
+	t.Run("release-in-line", func(t *testing.T) { // release refuses a retry waiting in line
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1)
 			g := p.Group(context.Background(), ants.WithRetry(constantRetry(10*time.Millisecond)))
@@ -185,7 +185,7 @@ func TestGroupRetry(t *testing.T) {
 			b.open()
 		})
 	})
-	t.Run("release while the retry sleeps", func(t *testing.T) {
+	t.Run("release-in-delay", func(t *testing.T) { // release while the retry sleeps
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1)
 			g := p.Group(context.Background(), ants.WithRetry(constantRetry(10*time.Millisecond)))
