@@ -53,30 +53,38 @@ func TestQueueAcceptsWithoutParkingTheCaller(t *testing.T) {
 
 func TestQueueRunsTasksInSubmissionOrder(t *testing.T) {
 	for _, size := range []int{1, 3} {
-		t.Run(fmt.Sprintf("queue=%d", size), func(t *testing.T) {
-			p, _ := ants.NewPool(1, ants.WithQueueSize(size))
-			b := newBlocker()
-			b.fill(t, p.Submit, 1)
-			var mu sync.Mutex
-			var order []int
-			submitted := make(chan struct{})
-			go func() {
-				defer close(submitted)
-				for i := range 20 { // beyond the queue: these callers wait in line, in order
-					_ = p.Submit(func() {
-						mu.Lock()
-						order = append(order, i)
-						mu.Unlock()
-					})
-				}
-			}()
-			b.open()
-			<-submitted
-			mustRelease(t, p)
-			if want := seq(20); !slices.Equal(order, want) {
-				t.Errorf("tasks ran in order %v, want %v", order, want)
-			}
-		})
+		for _, k := range (allKinds | queueMode).each() {
+			t.Run(fmt.Sprintf("%s/size=%d", k, size), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, 1, ants.WithQueueSize(size))
+					b := newBlocker()
+					b.fill(t, p.submit, 1)
+					var mu sync.Mutex
+					var order []int
+					submitted := make(chan struct{})
+					go func() {
+						defer close(submitted)
+						for i := range 20 { // beyond the queue: these submits wait in line, in order
+							_ = p.submit(func() {
+								mu.Lock()
+								order = append(order, i)
+								mu.Unlock()
+							})
+						}
+					}()
+					synctest.Wait() // the queue is full, and the next submit waits
+					if s := p.Stats(); s.Queued != size || s.Waiting != 1 {
+						t.Errorf("Queued, Waiting = %d, %d; want %d, 1", s.Queued, s.Waiting, size)
+					}
+					b.open()
+					<-submitted
+					mustRelease(t, p)
+					if want := seq(20); !slices.Equal(order, want) {
+						t.Errorf("tasks ran in order %v, want %v", order, want)
+					}
+				})
+			})
+		}
 	}
 }
 

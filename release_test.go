@@ -184,7 +184,7 @@ func TestRebootCyclesLoseNoTaskAndKeepCapacity(t *testing.T) {
 						t.Errorf("Submit = %v", err)
 					}
 				})
-				cycles := rounds(100, 25)
+				cycles := rounds(50, 20)
 				for i := range cycles {
 					if i%2 == 0 {
 						p.Release()
