@@ -386,37 +386,41 @@ func TestResultGroupKeepsTheValueOfTheAttemptThatSucceeds(t *testing.T) {
 }
 
 func TestResultGroupTryGoTakesAnIndexOnlyWhenItReturnsTrue(t *testing.T) {
-	t.Run("busy", func(t *testing.T) { // on a pool whose only worker is busy it returns false and the next Go takes that index
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(1)
-			b := newBlocker()
-			b.fill(t, p.Submit, 1)
-			var refusedRan atomic.Bool
-			rg := ants.NewResultGroup[string](context.Background(), p)
-			if rg.TryGo(func(context.Context) (string, error) { refusedRan.Store(true); return "refused", nil }) {
-				t.Error("TryGo = true with the pool's only worker busy")
-			}
-			b.open()
-			rg.Go(func(context.Context) (string, error) { return "a", nil })
-			synctest.Wait() // "a" has returned and the worker is idle
-			if !rg.TryGo(func(context.Context) (string, error) { return "b", nil }) {
-				t.Error("TryGo = false with the pool's worker idle")
-			}
-			values, err := rg.Wait()
-			if err != nil {
-				t.Errorf("Wait = %v, want nil", err)
-			}
-			if want := []string{"a", "b"}; !slices.Equal(values, want) {
-				t.Errorf("Wait values = %q, want %q (no gap for the refused TryGo)", values, want)
-			}
-			if res := rg.Results(); len(res) != 2 || res[0].Err != nil || res[1].Err != nil {
-				t.Errorf("Results() = %+v, want two successes", res)
-			}
-			mustRelease(t, p)
-			if refusedRan.Load() {
-				t.Error("the task of a TryGo that returned false ran")
-			}
-		})
+	t.Run("busy", func(t *testing.T) { // on a pool whose workers are busy it returns false and the next Go takes that index
+		for _, k := range runnerKinds.each() {
+			t.Run(k.String(), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, 2)
+					b := newBlocker()
+					b.fill(t, p.submit, 2)
+					var refusedRan atomic.Bool
+					rg := ants.NewResultGroup[string](context.Background(), p.runner)
+					if rg.TryGo(func(context.Context) (string, error) { refusedRan.Store(true); return "refused", nil }) {
+						t.Error("TryGo = true with every worker busy")
+					}
+					b.open()
+					rg.Go(func(context.Context) (string, error) { return "a", nil })
+					synctest.Wait() // "a" has returned and the worker is idle
+					if !rg.TryGo(func(context.Context) (string, error) { return "b", nil }) {
+						t.Error("TryGo = false with the pool's workers idle")
+					}
+					values, err := rg.Wait()
+					if err != nil {
+						t.Errorf("Wait = %v, want nil", err)
+					}
+					if want := []string{"a", "b"}; !slices.Equal(values, want) {
+						t.Errorf("Wait values = %q, want %q (no gap for the refused TryGo)", values, want)
+					}
+					if res := rg.Results(); len(res) != 2 || res[0].Err != nil || res[1].Err != nil {
+						t.Errorf("Results() = %+v, want two successes", res)
+					}
+					mustRelease(t, p)
+					if refusedRan.Load() {
+						t.Error("the task of a TryGo that returned false ran")
+					}
+				})
+			})
+		}
 	})
 
 	t.Run("limit", func(t *testing.T) { // past WithLimit it returns false and takes no index
@@ -442,32 +446,6 @@ func TestResultGroupTryGoTakesAnIndexOnlyWhenItReturnsTrue(t *testing.T) {
 				t.Errorf("Wait values = %q, want %q", values, want)
 			}
 			mustRelease(t, p)
-			if refusedRan.Load() {
-				t.Error("the task of a TryGo that returned false ran")
-			}
-		})
-	})
-
-	t.Run("busy-multi", func(t *testing.T) { // on a busy MultiPool it returns false and takes no index
-		synctest.Test(t, func(t *testing.T) {
-			mp, _ := ants.NewMultiPool(2, 2, ants.RoundRobin)
-			b := newBlocker()
-			b.fill(t, mp.Submit, 4)
-			rg := ants.NewResultGroup[int](context.Background(), mp)
-			var refusedRan atomic.Bool
-			if rg.TryGo(func(context.Context) (int, error) { refusedRan.Store(true); return -1, nil }) {
-				t.Error("TryGo = true with every worker busy")
-			}
-			b.open()
-			synctest.Wait()
-			if !rg.TryGo(func(context.Context) (int, error) { return 7, nil }) {
-				t.Error("TryGo = false with idle workers")
-			}
-			values, err := rg.Wait()
-			if err != nil || !slices.Equal(values, []int{7}) {
-				t.Errorf("Wait = %v, %v, want [7], nil", values, err)
-			}
-			mustRelease(t, mp)
 			if refusedRan.Load() {
 				t.Error("the task of a TryGo that returned false ran")
 			}
