@@ -58,6 +58,35 @@ func TestFuncPoolConstructorsRejectNilFunction(t *testing.T) {
 	}
 }
 
+// second returns a constructor's error.
+func second[T any](_ T, err error) error { return err }
+
+// A nil task or a nil context is an error, and starts no worker. (A func
+// pool's nil argument is not a nil task: see
+// TestInvokeNilRunsTheFunctionWithNil.)
+func TestNilTaskOrContextIsAnError(t *testing.T) {
+	for _, k := range allKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 1)
+			if p.runner != nil {
+				if err := p.submit(nil); !errors.Is(err, ants.ErrNilTask) {
+					t.Errorf("Submit(nil) = %v, want ErrNilTask", err)
+				}
+				if err := p.submitCtx(context.Background(), nil); !errors.Is(err, ants.ErrNilTask) {
+					t.Errorf("SubmitCtx(ctx, nil) = %v, want ErrNilTask", err)
+				}
+			}
+			if err := p.submitCtx(nil, func() { t.Error("the task of a nil ctx ran") }); !errors.Is(err, ants.ErrNilContext) {
+				t.Errorf("SubmitCtx or InvokeCtx(nil, task) = %v, want ErrNilContext", err)
+			}
+			if p.Running() != 0 {
+				t.Error("bad input started a worker")
+			}
+			mustRelease(t, p)
+		})
+	}
+}
+
 // A multi-pool of <= 0 sub-pools, or with an unknown strategy, is an
 // error. (sizePerPool <= 0 is no limit, as in ants: see
 // TestConstructorsRejectBadOptions and TestUnlimitedPoolNeverWaits.)
@@ -78,8 +107,6 @@ func TestMultiPoolConstructorsRejectBadInput(t *testing.T) {
 		}
 	}
 }
-
-func second[T any](_ T, err error) error { return err }
 
 func TestGroupBadInputIsAnError(t *testing.T) {
 	for _, k := range runnerKinds.each() {

@@ -165,7 +165,7 @@ func FuzzPoolOperations(f *testing.F) {
 				if p.runner != nil {
 					err = p.submit(nil)
 				} else {
-					err = p.submitCtx(nil, nil) //lint:ignore SA1012 a nil context is the bad input under test
+					err = p.submitCtx(nil, nil)
 				}
 				if !errors.Is(err, ants.ErrNilTask) && !errors.Is(err, ants.ErrNilContext) && !errors.Is(err, ants.ErrPoolClosed) {
 					t.Fatalf("submit of nil = %v", err)

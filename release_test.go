@@ -25,7 +25,7 @@ func TestReleasedPoolRefusesEverything(t *testing.T) {
 				"submit":              p.submit(task),
 				"submit(nil)":         p.submit(nil),
 				"submitCtx":           p.submitCtx(ctx, task),
-				"submitCtx(nil, nil)": p.submitCtx(nil, nil), //lint:ignore SA1012 a nil context is the bad input under test
+				"submitCtx(nil, nil)": p.submitCtx(nil, nil),
 				"try":                 p.try(task),
 				"try(nil)":            p.try(nil),
 				"ReleaseContext":      p.ReleaseContext(ctx),
