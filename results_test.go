@@ -241,148 +241,160 @@ func TestResultGroupResultsHoldEachTasksOwnError(t *testing.T) {
 }
 
 func TestResultGroupWaitReturnsTheFirstErrorByDefault(t *testing.T) {
-	p, _ := ants.NewPool(4)
-	rg := ants.NewResultGroup[int](context.Background(), p)
-	started := make(chan struct{}, 2)
-	rg.Go(func(context.Context) (int, error) { started <- struct{}{}; return 1, nil })
-	rg.Go(func(ctx context.Context) (int, error) {
-		started <- struct{}{}
-		<-ctx.Done() // runs until the failure cancels it
-		return 2, ctx.Err()
-	})
-	<-started // both have started, so the failure skips neither
-	<-started
-	rg.Go(func(context.Context) (int, error) { return 3, errBoom })
-	values, err := rg.Wait()
-	if err != errBoom {
-		t.Errorf("Wait = %v, want errBoom (the first error, not the sibling's cancellation)", err)
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 4)
+			rg := ants.NewResultGroup[int](context.Background(), p.runner)
+			started := make(chan struct{}, 2)
+			rg.Go(func(context.Context) (int, error) { started <- struct{}{}; return 1, nil })
+			rg.Go(func(ctx context.Context) (int, error) {
+				started <- struct{}{}
+				<-ctx.Done() // runs until the failure cancels it
+				return 2, ctx.Err()
+			})
+			<-started // both have started, so the failure skips neither
+			<-started
+			rg.Go(func(context.Context) (int, error) { return 3, errBoom })
+			values, err := rg.Wait()
+			if err != errBoom {
+				t.Errorf("Wait = %v, want errBoom (the first error, not the sibling's cancellation)", err)
+			}
+			if !slices.Equal(values, []int{1, 0, 0}) {
+				t.Errorf("Wait values = %v, want [1 0 0]", values)
+			}
+			res := rg.Results()
+			if len(res) != 3 || res[0].Err != nil || !errors.Is(res[1].Err, context.Canceled) || res[2].Err != errBoom {
+				t.Errorf("Results() = %+v, want [{1 <nil>} {0 context.Canceled} {0 errBoom}]", res)
+			}
+			if cause := context.Cause(rg.Context()); cause != errBoom {
+				t.Errorf("Cause(rg.Context()) = %v, want errBoom", cause)
+			}
+			mustRelease(t, p)
+		})
 	}
-	if !slices.Equal(values, []int{1, 0, 0}) {
-		t.Errorf("Wait values = %v, want [1 0 0]", values)
-	}
-	res := rg.Results()
-	if len(res) != 3 || res[0].Err != nil || !errors.Is(res[1].Err, context.Canceled) || res[2].Err != errBoom {
-		t.Errorf("Results() = %+v, want [{1 <nil>} {0 context.Canceled} {0 errBoom}]", res)
-	}
-	if cause := context.Cause(rg.Context()); cause != errBoom {
-		t.Errorf("Cause(rg.Context()) = %v, want errBoom", cause)
-	}
-	mustRelease(t, p)
 }
 
 func TestResultGroupCollectErrorsRunsEveryTaskAndJoinsErrorsInGoOrder(t *testing.T) {
-	errA := errors.New("item 1 failed")
-	errB := fmt.Errorf("item 3: %w", errBoom)
-	const n = 6
-	p, _ := ants.NewPool(n)
-	// Task i returns only after task i+1 has, so errors arrive in the
-	// reverse of Go order.
-	returned := make([]chan struct{}, n+1)
-	for i := range returned {
-		returned[i] = make(chan struct{})
-	}
-	close(returned[n])
-	outcomes := []func() (int, error){
-		func() (int, error) { return 10, nil },
-		func() (int, error) { return 11, errA },
-		func() (int, error) { return 12, nil },
-		func() (int, error) { return 13, errB },
-		func() (int, error) { panicInGroupTask("kaboom"); return 14, nil },
-		func() (int, error) { runtime.Goexit(); return 15, nil },
-	}
-	var ran atomic.Int32
-	rg := ants.NewResultGroup[int](context.Background(), p, ants.WithCollectErrors())
-	for i, outcome := range outcomes {
-		rg.Go(func(ctx context.Context) (int, error) {
-			defer close(returned[i])
-			<-returned[i+1]
-			ran.Add(1)
-			if ctx.Err() != nil {
-				t.Errorf("task %d: group context done (%v) with WithCollectErrors", i, context.Cause(ctx))
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			errA := errors.New("item 1 failed")
+			errB := fmt.Errorf("item 3: %w", errBoom)
+			const n = 6
+			p := newPool(t, k, n)
+			// Task i returns only after task i+1 has, so errors arrive in the
+			// reverse of Go order.
+			returned := make([]chan struct{}, n+1)
+			for i := range returned {
+				returned[i] = make(chan struct{})
 			}
-			return outcome()
+			close(returned[n])
+			outcomes := []func() (int, error){
+				func() (int, error) { return 10, nil },
+				func() (int, error) { return 11, errA },
+				func() (int, error) { return 12, nil },
+				func() (int, error) { return 13, errB },
+				func() (int, error) { panicInGroupTask("kaboom"); return 14, nil },
+				func() (int, error) { runtime.Goexit(); return 15, nil },
+			}
+			var ran atomic.Int32
+			rg := ants.NewResultGroup[int](context.Background(), p.runner, ants.WithCollectErrors())
+			for i, outcome := range outcomes {
+				rg.Go(func(ctx context.Context) (int, error) {
+					defer close(returned[i])
+					<-returned[i+1]
+					ran.Add(1)
+					if ctx.Err() != nil {
+						t.Errorf("task %d: group context done (%v) with WithCollectErrors", i, context.Cause(ctx))
+					}
+					return outcome()
+				})
+			}
+			values, err := rg.Wait()
+			if got := ran.Load(); got != n {
+				t.Errorf("%d tasks ran, want %d", got, n)
+			}
+			for _, want := range []error{errA, errB, errBoom, ants.ErrGoexit} {
+				if !errors.Is(err, want) {
+					t.Errorf("Wait = %v, want it to include %v", err, want)
+				}
+			}
+			var pe *ants.PanicError
+			if !errors.As(err, &pe) || pe.Value != "kaboom" {
+				t.Errorf("Wait = %v, want it to include the *PanicError", err)
+			}
+			if err != nil {
+				lines := strings.Split(err.Error(), "\n")
+				want := []string{errA.Error(), errB.Error(), (&ants.PanicError{Value: "kaboom"}).Error(), ants.ErrGoexit.Error()}
+				if !slices.Equal(lines, want) {
+					t.Errorf("Wait error lines = %q, want %q (Go order)", lines, want)
+				}
+			}
+			if want := []int{10, 0, 12, 0, 0, 0}; !slices.Equal(values, want) {
+				t.Errorf("Wait values = %v, want %v", values, want)
+			}
+			mustRelease(t, p)
 		})
 	}
-	values, err := rg.Wait()
-	if got := ran.Load(); got != n {
-		t.Errorf("%d tasks ran, want %d", got, n)
-	}
-	for _, want := range []error{errA, errB, errBoom, ants.ErrGoexit} {
-		if !errors.Is(err, want) {
-			t.Errorf("Wait = %v, want it to include %v", err, want)
-		}
-	}
-	var pe *ants.PanicError
-	if !errors.As(err, &pe) || pe.Value != "kaboom" {
-		t.Errorf("Wait = %v, want it to include the *PanicError", err)
-	}
-	if err != nil {
-		lines := strings.Split(err.Error(), "\n")
-		want := []string{errA.Error(), errB.Error(), (&ants.PanicError{Value: "kaboom"}).Error(), ants.ErrGoexit.Error()}
-		if !slices.Equal(lines, want) {
-			t.Errorf("Wait error lines = %q, want %q (Go order)", lines, want)
-		}
-	}
-	if want := []int{10, 0, 12, 0, 0, 0}; !slices.Equal(values, want) {
-		t.Errorf("Wait values = %v, want %v", values, want)
-	}
-	mustRelease(t, p)
 }
 
 func TestResultGroupKeepsTheValueOfTheAttemptThatSucceeds(t *testing.T) {
-	t.Run("success", func(t *testing.T) { // the attempt that succeeds gives the value
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(2)
-			rg := ants.NewResultGroup[int](context.Background(), p, ants.WithRetry(constantRetry(time.Second)))
-			var calls atomic.Int32
-			rg.Go(func(context.Context) (int, error) {
-				if c := calls.Add(1); c <= 2 {
-					return int(c), fmt.Errorf("attempt %d: %w", c, errBoom) // a value that must not be kept
-				}
-				return 42, nil
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			t.Run("success", func(t *testing.T) { // the attempt that succeeds gives the value
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, 2)
+					rg := ants.NewResultGroup[int](context.Background(), p.runner, ants.WithRetry(constantRetry(time.Second)))
+					var calls atomic.Int32
+					rg.Go(func(context.Context) (int, error) {
+						if c := calls.Add(1); c <= 2 {
+							return int(c), fmt.Errorf("attempt %d: %w", c, errBoom) // a value that must not be kept
+						}
+						return 42, nil
+					})
+					values, err := rg.Wait()
+					if err != nil {
+						t.Errorf("Wait = %v, want nil", err)
+					}
+					if got := calls.Load(); got != 3 {
+						t.Errorf("%d attempts, want 3", got)
+					}
+					if !slices.Equal(values, []int{42}) {
+						t.Errorf("Wait values = %v, want [42]", values)
+					}
+					if res := rg.Results(); len(res) != 1 || res[0].Value != 42 || res[0].Err != nil {
+						t.Errorf("Results() = %+v, want [{42 <nil>}]", res)
+					}
+					mustRelease(t, p)
+				})
 			})
-			values, err := rg.Wait()
-			if err != nil {
-				t.Errorf("Wait = %v, want nil", err)
-			}
-			if got := calls.Load(); got != 3 {
-				t.Errorf("%d attempts, want 3", got)
-			}
-			if !slices.Equal(values, []int{42}) {
-				t.Errorf("Wait values = %v, want [42]", values)
-			}
-			if res := rg.Results(); len(res) != 1 || res[0].Value != 42 || res[0].Err != nil {
-				t.Errorf("Results() = %+v, want [{42 <nil>}]", res)
-			}
-			mustRelease(t, p)
-		})
-	})
 
-	t.Run("all-fail", func(t *testing.T) { // a task whose every attempt fails keeps T's zero value and its last error
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(2)
-			retries := func() backoff.BackOff {
-				return backoff.WithMaxRetries(backoff.NewConstantBackOff(time.Second), 2)
-			}
-			rg := ants.NewResultGroup[int](context.Background(), p, ants.WithRetry(retries))
-			var calls atomic.Int32
-			rg.Go(func(context.Context) (int, error) {
-				c := calls.Add(1)
-				return int(c), fmt.Errorf("attempt %d: %w", c, errBoom)
+			t.Run("all-fail", func(t *testing.T) { // a task whose every attempt fails keeps T's zero value and its last error
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, 2)
+					retries := func() backoff.BackOff {
+						return backoff.WithMaxRetries(backoff.NewConstantBackOff(time.Second), 2)
+					}
+					rg := ants.NewResultGroup[int](context.Background(), p.runner, ants.WithRetry(retries))
+					var calls atomic.Int32
+					rg.Go(func(context.Context) (int, error) {
+						c := calls.Add(1)
+						return int(c), fmt.Errorf("attempt %d: %w", c, errBoom)
+					})
+					values, err := rg.Wait()
+					if err == nil || err.Error() != "attempt 3: boom" {
+						t.Errorf("Wait = %v, want attempt 3's error", err)
+					}
+					if !slices.Equal(values, []int{0}) {
+						t.Errorf("Wait values = %v, want [0]", values)
+					}
+					if res := rg.Results(); len(res) != 1 || res[0].Value != 0 || res[0].Err != err {
+						t.Errorf("Results() = %+v, want [{0 %v}]", res, err)
+					}
+					mustRelease(t, p)
+				})
 			})
-			values, err := rg.Wait()
-			if err == nil || err.Error() != "attempt 3: boom" {
-				t.Errorf("Wait = %v, want attempt 3's error", err)
-			}
-			if !slices.Equal(values, []int{0}) {
-				t.Errorf("Wait values = %v, want [0]", values)
-			}
-			if res := rg.Results(); len(res) != 1 || res[0].Value != 0 || res[0].Err != err {
-				t.Errorf("Results() = %+v, want [{0 %v}]", res, err)
-			}
-			mustRelease(t, p)
 		})
-	})
+	}
 }
 
 func TestResultGroupTryGoTakesAnIndexOnlyWhenItReturnsTrue(t *testing.T) {
@@ -454,109 +466,117 @@ func TestResultGroupTryGoTakesAnIndexOnlyWhenItReturnsTrue(t *testing.T) {
 }
 
 func TestResultGroupConcurrentGoAndTryGoTakeDenseIndexes(t *testing.T) {
-	p, _ := ants.NewPool(4)
-	const callers, calls = 16, 40
-	for round := range rounds(20, 5) {
-		rg := ants.NewResultGroup[int](context.Background(), p)
-		var ids atomic.Int32 // ids start at 1: a zero in the values is a hole
-		admitted := make(chan int, callers*calls)
-		var wg sync.WaitGroup
-		for c := range callers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for k := range calls {
-					id := int(ids.Add(1))
-					task := func(context.Context) (int, error) { return id, nil }
-					if (c+k)%2 == 0 {
-						rg.Go(task)
-						admitted <- id
-					} else if rg.TryGo(task) {
-						admitted <- id
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 4)
+			const callers, calls = 16, 40
+			for round := range rounds(20, 5) {
+				rg := ants.NewResultGroup[int](context.Background(), p.runner)
+				var ids atomic.Int32 // ids start at 1: a zero in the values is a hole
+				admitted := make(chan int, callers*calls)
+				var wg sync.WaitGroup
+				for c := range callers {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for k := range calls {
+							id := int(ids.Add(1))
+							task := func(context.Context) (int, error) { return id, nil }
+							if (c+k)%2 == 0 {
+								rg.Go(task)
+								admitted <- id
+							} else if rg.TryGo(task) {
+								admitted <- id
+							}
+						}
+					}()
+				}
+				wg.Wait()
+				values, err := rg.Wait()
+				close(admitted)
+				if err != nil {
+					t.Fatalf("round %d: Wait = %v, want nil", round, err)
+				}
+				var want []int
+				for id := range admitted {
+					want = append(want, id)
+				}
+				slices.Sort(want)
+				if got := slices.Sorted(slices.Values(values)); !slices.Equal(got, want) {
+					holes := len(values) - len(slices.DeleteFunc(slices.Clone(values), func(v int) bool { return v == 0 }))
+					t.Fatalf("round %d: %d values with %d zero holes, want a permutation of the %d admitted ids", round, len(values), holes, len(want))
+				}
+				for i, r := range rg.Results() {
+					if r.Err != nil || r.Value == 0 {
+						t.Fatalf("round %d: Results()[%d] = %+v, want a value and no error", round, i, r)
 					}
 				}
-			}()
-		}
-		wg.Wait()
-		values, err := rg.Wait()
-		close(admitted)
-		if err != nil {
-			t.Fatalf("round %d: Wait = %v, want nil", round, err)
-		}
-		var want []int
-		for id := range admitted {
-			want = append(want, id)
-		}
-		slices.Sort(want)
-		if got := slices.Sorted(slices.Values(values)); !slices.Equal(got, want) {
-			holes := len(values) - len(slices.DeleteFunc(slices.Clone(values), func(v int) bool { return v == 0 }))
-			t.Fatalf("round %d: %d values with %d zero holes, want a permutation of the %d admitted ids", round, len(values), holes, len(want))
-		}
-		for i, r := range rg.Results() {
-			if r.Err != nil || r.Value == 0 {
-				t.Fatalf("round %d: Results()[%d] = %+v, want a value and no error", round, i, r)
 			}
-		}
+			mustRelease(t, p)
+		})
 	}
-	mustRelease(t, p)
 }
 
 func TestResultGroupWaitOnEmptyGroupAndWaitAgain(t *testing.T) {
-	t.Run("empty", func(t *testing.T) { // Wait on an empty group returns an empty non-nil slice and nil
-		p, _ := ants.NewPool(1)
-		rg := ants.NewResultGroup[int](context.Background(), p)
-		values, err := rg.Wait()
-		if values == nil || len(values) != 0 || err != nil {
-			t.Errorf("Wait = %#v, %v, want []int{}, nil", values, err)
-		}
-		if res := rg.Results(); len(res) != 0 {
-			t.Errorf("Results() = %+v, want none", res)
-		}
-		mustRelease(t, p)
-	})
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			t.Run("empty", func(t *testing.T) { // Wait on an empty group returns an empty non-nil slice and nil
+				p := newPool(t, k, 1)
+				rg := ants.NewResultGroup[int](context.Background(), p.runner)
+				values, err := rg.Wait()
+				if values == nil || len(values) != 0 || err != nil {
+					t.Errorf("Wait = %#v, %v, want []int{}, nil", values, err)
+				}
+				if res := rg.Results(); len(res) != 0 {
+					t.Errorf("Results() = %+v, want none", res)
+				}
+				mustRelease(t, p)
+			})
 
-	t.Run("wait-twice", func(t *testing.T) { // Wait twice returns the same values
-		p, _ := ants.NewPool(2)
-		rg := ants.NewResultGroup[int](context.Background(), p)
-		rg.Go(func(context.Context) (int, error) { return 1, nil })
-		rg.Go(func(context.Context) (int, error) { return 2, nil })
-		first, err1 := rg.Wait()
-		second, err2 := rg.Wait()
-		if err1 != nil || err2 != nil || !slices.Equal(first, []int{1, 2}) || !slices.Equal(second, []int{1, 2}) {
-			t.Errorf("Wait, Wait = %v, %v; %v, %v, want [1 2], nil both times", first, err1, second, err2)
-		}
-		res := rg.Results()
-		res[0].Value = 99 // Results returns a new slice each call
-		if again := rg.Results(); again[0].Value != 1 {
-			t.Errorf("Results()[0].Value = %d after changing an earlier copy, want 1", again[0].Value)
-		}
-		mustRelease(t, p)
-	})
+			t.Run("wait-twice", func(t *testing.T) { // Wait twice returns the same values
+				p := newPool(t, k, 2)
+				rg := ants.NewResultGroup[int](context.Background(), p.runner)
+				rg.Go(func(context.Context) (int, error) { return 1, nil })
+				rg.Go(func(context.Context) (int, error) { return 2, nil })
+				first, err1 := rg.Wait()
+				second, err2 := rg.Wait()
+				if err1 != nil || err2 != nil || !slices.Equal(first, []int{1, 2}) || !slices.Equal(second, []int{1, 2}) {
+					t.Errorf("Wait, Wait = %v, %v; %v, %v, want [1 2], nil both times", first, err1, second, err2)
+				}
+				res := rg.Results()
+				res[0].Value = 99 // Results returns a new slice each call
+				if again := rg.Results(); again[0].Value != 1 {
+					t.Errorf("Results()[0].Value = %d after changing an earlier copy, want 1", again[0].Value)
+				}
+				mustRelease(t, p)
+			})
 
-	t.Run("go-after-wait", func(t *testing.T) { // a Go after Wait is skipped and the next Wait reports context.Canceled
-		p, _ := ants.NewPool(2)
-		rg := ants.NewResultGroup[int](context.Background(), p)
-		rg.Go(func(context.Context) (int, error) { return 1, nil })
-		if _, err := rg.Wait(); err != nil {
-			t.Fatalf("first Wait = %v, want nil", err)
-		}
-		var ran atomic.Bool
-		rg.Go(func(context.Context) (int, error) { ran.Store(true); return 2, nil })
-		values, err := rg.Wait()
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("second Wait = %v, want context.Canceled", err)
-		}
-		if !slices.Equal(values, []int{1, 0}) {
-			t.Errorf("second Wait values = %v, want [1 0]", values)
-		}
-		if res := rg.Results(); len(res) != 2 || !errors.Is(res[1].Err, context.Canceled) {
-			t.Errorf("Results() = %+v, want index 1 skipped with context.Canceled", res)
-		}
-		mustRelease(t, p)
-		if ran.Load() {
-			t.Error("the task given to Go after Wait ran")
-		}
-	})
+			t.Run("go-after-wait", func(t *testing.T) { // a Go after Wait is skipped and the next Wait reports context.Canceled
+				p := newPool(t, k, 2)
+				rg := ants.NewResultGroup[int](context.Background(), p.runner)
+				rg.Go(func(context.Context) (int, error) { return 1, nil })
+				if _, err := rg.Wait(); err != nil {
+					t.Fatalf("first Wait = %v, want nil", err)
+				}
+				var ran atomic.Bool
+				rg.Go(func(context.Context) (int, error) { ran.Store(true); return 2, nil })
+				values, err := rg.Wait()
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("second Wait = %v, want context.Canceled", err)
+				}
+				if !slices.Equal(values, []int{1, 0}) {
+					t.Errorf("second Wait values = %v, want [1 0]", values)
+				}
+				if res := rg.Results(); len(res) != 2 || !errors.Is(res[1].Err, context.Canceled) {
+					t.Errorf("Results() = %+v, want index 1 skipped with context.Canceled", res)
+				}
+				mustRelease(t, p)
+				if ran.Load() {
+					t.Error("the task given to Go after Wait ran")
+				}
+			})
+		})
+	}
 }
 
 func TestSubmitValueReturnsTheTasksValueAndError(t *testing.T) {
@@ -583,28 +603,32 @@ func TestSubmitValueReturnsTheTasksValueAndError(t *testing.T) {
 }
 
 func TestSubmitValueDoneClosesOnlyAfterTheTaskReturns(t *testing.T) {
-	p, _ := ants.NewPool(1)
-	started, gate := make(chan struct{}), make(chan struct{})
-	var returning atomic.Bool
-	f := ants.SubmitValue(context.Background(), p, func(context.Context) (int, error) {
-		close(started)
-		<-gate
-		returning.Store(true)
-		return 42, nil
-	})
-	<-started
-	if isClosed(f.Done()) {
-		t.Fatal("Done is closed while the task is blocked")
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 1)
+			started, gate := make(chan struct{}), make(chan struct{})
+			var returning atomic.Bool
+			f := ants.SubmitValue(context.Background(), p.runner, func(context.Context) (int, error) {
+				close(started)
+				<-gate
+				returning.Store(true)
+				return 42, nil
+			})
+			<-started
+			if isClosed(f.Done()) {
+				t.Fatal("Done is closed while the task is blocked")
+			}
+			close(gate)
+			<-f.Done()
+			if !returning.Load() {
+				t.Error("Done closed before the task returned")
+			}
+			if v, err := f.Wait(); v != 42 || err != nil {
+				t.Errorf("Wait = %d, %v, want 42, nil", v, err)
+			}
+			mustRelease(t, p)
+		})
 	}
-	close(gate)
-	<-f.Done()
-	if !returning.Load() {
-		t.Error("Done closed before the task returned")
-	}
-	if v, err := f.Wait(); v != 42 || err != nil {
-		t.Errorf("Wait = %d, %v, want 42, nil", v, err)
-	}
-	mustRelease(t, p)
 }
 
 func TestSubmitValueRefusedSubmitResolvesAtOnce(t *testing.T) {
@@ -663,63 +687,71 @@ func TestSubmitValueRefusedSubmitResolvesAtOnce(t *testing.T) {
 }
 
 func TestSubmitValueBlockedOnFullPoolReturnsWhenCtxCancelled(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p, _ := ants.NewPool(1)
-		b := newBlocker()
-		b.fill(t, p.Submit, 1)
-		ctx, cancel := context.WithCancel(context.Background())
-		var ran atomic.Bool
-		futures := make(chan *ants.Future[int], 1)
-		go func() {
-			futures <- ants.SubmitValue(ctx, p, func(context.Context) (int, error) { ran.Store(true); return 1, nil })
-		}()
-		synctest.Wait()
-		select {
-		case <-futures:
-			t.Error("SubmitValue returned while the pool's only worker was busy")
-		default:
-		}
-		cancel()
-		f := <-futures
-		if !isClosed(f.Done()) {
-			t.Error("the future is not resolved when SubmitValue returns after ctx was cancelled")
-		}
-		if v, err := f.Wait(); v != 0 || !errors.Is(err, context.Canceled) {
-			t.Errorf("Wait = %d, %v, want 0, context.Canceled", v, err)
-		}
-		b.open()
-		mustRelease(t, p)
-		if ran.Load() {
-			t.Error("the task ran after its submit was cancelled")
-		}
-	})
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 1)
+				b := newBlocker()
+				b.fill(t, p.submit, 1)
+				ctx, cancel := context.WithCancel(context.Background())
+				var ran atomic.Bool
+				futures := make(chan *ants.Future[int], 1)
+				go func() {
+					futures <- ants.SubmitValue(ctx, p.runner, func(context.Context) (int, error) { ran.Store(true); return 1, nil })
+				}()
+				synctest.Wait()
+				select {
+				case <-futures:
+					t.Error("SubmitValue returned while the pool's only worker was busy")
+				default:
+				}
+				cancel()
+				f := <-futures
+				if !isClosed(f.Done()) {
+					t.Error("the future is not resolved when SubmitValue returns after ctx was cancelled")
+				}
+				if v, err := f.Wait(); v != 0 || !errors.Is(err, context.Canceled) {
+					t.Errorf("Wait = %d, %v, want 0, context.Canceled", v, err)
+				}
+				b.open()
+				mustRelease(t, p)
+				if ran.Load() {
+					t.Error("the task ran after its submit was cancelled")
+				}
+			})
+		})
+	}
 }
 
 func TestFutureWaitFromManyGoroutinesReturnsTheSame(t *testing.T) {
-	p, _ := ants.NewPool(1)
-	gate := make(chan struct{})
-	want := new(int)
-	f := ants.SubmitValue(context.Background(), p, func(context.Context) (*int, error) { <-gate; return want, errBoom })
-	type outcome struct {
-		v   *int
-		err error
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 1)
+			gate := make(chan struct{})
+			want := new(int)
+			f := ants.SubmitValue(context.Background(), p.runner, func(context.Context) (*int, error) { <-gate; return want, errBoom })
+			type outcome struct {
+				v   *int
+				err error
+			}
+			const waiters = 16
+			got := make(chan outcome, waiters)
+			for range waiters {
+				go func() {
+					v, err := f.Wait()
+					got <- outcome{v, err}
+				}()
+			}
+			close(gate)
+			for range waiters {
+				if o := <-got; o.v != want || o.err != errBoom {
+					t.Errorf("Wait = %p, %v, want %p, errBoom", o.v, o.err, want)
+				}
+			}
+			if v, err := f.Wait(); v != want || err != errBoom {
+				t.Errorf("Wait again = %p, %v, want %p, errBoom", v, err, want)
+			}
+			mustRelease(t, p)
+		})
 	}
-	const waiters = 16
-	got := make(chan outcome, waiters)
-	for range waiters {
-		go func() {
-			v, err := f.Wait()
-			got <- outcome{v, err}
-		}()
-	}
-	close(gate)
-	for range waiters {
-		if o := <-got; o.v != want || o.err != errBoom {
-			t.Errorf("Wait = %p, %v, want %p, errBoom", o.v, o.err, want)
-		}
-	}
-	if v, err := f.Wait(); v != want || err != errBoom {
-		t.Errorf("Wait again = %p, %v, want %p, errBoom", v, err, want)
-	}
-	mustRelease(t, p)
 }

@@ -16,188 +16,192 @@ import (
 )
 
 func TestGroupRetryFollowsThePolicy(t *testing.T) {
-	t.Run("until-success", func(t *testing.T) { // until success, telling notify of each retry
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(2)
-			var mu sync.Mutex
-			var notes []string
-			notify := func(attempt int, err error, next time.Duration) {
-				mu.Lock()
-				defer mu.Unlock()
-				notes = append(notes, fmt.Sprintf("%d:%v:%v", attempt, err, next))
-			}
-			g := p.Group(context.Background(), ants.WithRetry(constantRetry(10*time.Millisecond), notify))
-			task, calls := flaky(2)
-			start := time.Now()
-			g.Go(task)
-			if err := g.Wait(); err != nil {
-				t.Fatalf("Wait = %v", err)
-			}
-			if d := time.Since(start); d != 20*time.Millisecond {
-				t.Errorf("took %v, want two 10ms delays", d)
-			}
-			if calls.Load() != 3 {
-				t.Errorf("%d attempts, want 3", calls.Load())
-			}
-			if want := "[1:attempt 1: boom:10ms 2:attempt 2: boom:10ms]"; fmt.Sprint(notes) != want {
-				t.Errorf("notify saw %v, want %v", notes, want)
-			}
-			mustRelease(t, p)
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			t.Run("until-success", func(t *testing.T) { // until success, telling notify of each retry
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, 2)
+					var mu sync.Mutex
+					var notes []string
+					notify := func(attempt int, err error, next time.Duration) {
+						mu.Lock()
+						defer mu.Unlock()
+						notes = append(notes, fmt.Sprintf("%d:%v:%v", attempt, err, next))
+					}
+					g := p.runner.Group(context.Background(), ants.WithRetry(constantRetry(10*time.Millisecond), notify))
+					task, calls := flaky(2)
+					start := time.Now()
+					g.Go(task)
+					if err := g.Wait(); err != nil {
+						t.Fatalf("Wait = %v", err)
+					}
+					if d := time.Since(start); d != 20*time.Millisecond {
+						t.Errorf("took %v, want two 10ms delays", d)
+					}
+					if calls.Load() != 3 {
+						t.Errorf("%d attempts, want 3", calls.Load())
+					}
+					if want := "[1:attempt 1: boom:10ms 2:attempt 2: boom:10ms]"; fmt.Sprint(notes) != want {
+						t.Errorf("notify saw %v, want %v", notes, want)
+					}
+					mustRelease(t, p)
+				})
+			})
+			t.Run("policy-per-task", func(t *testing.T) { // the policy is built once per failing task
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, 4)
+					var built atomic.Int32
+					g := p.runner.Group(context.Background(), ants.WithRetry(func() backoff.BackOff {
+						built.Add(1)
+						return backoff.NewConstantBackOff(time.Millisecond)
+					}))
+					for range 5 {
+						task, _ := flaky(3)
+						g.Go(task)
+					}
+					g.Go(func(context.Context) error { return nil }) // never fails: no policy
+					if err := g.Wait(); err != nil {
+						t.Fatal(err)
+					}
+					if built.Load() != 5 {
+						t.Errorf("policy built %d times for 5 failing tasks, want 5", built.Load())
+					}
+					mustRelease(t, p)
+				})
+			})
+			t.Run("permanent-stop", func(t *testing.T) { // stops on Permanent, on Stop, and gives the last error
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, 2)
+					g := p.runner.Group(context.Background(), ants.WithRetry(constantRetry(time.Millisecond)))
+					var calls atomic.Int32
+					errBad := errors.New("bad request")
+					g.Go(func(context.Context) error { calls.Add(1); return backoff.Permanent(errBad) })
+					if err := g.Wait(); err != errBad || calls.Load() != 1 {
+						t.Errorf("Permanent: Wait = %v after %d attempts, want errBad after 1", err, calls.Load())
+					}
+					g = p.runner.Group(context.Background(), ants.WithRetry(func() backoff.BackOff {
+						return backoff.WithMaxRetries(backoff.NewConstantBackOff(time.Millisecond), 2)
+					}))
+					task, n := flaky(100)
+					g.Go(task)
+					if err := g.Wait(); err == nil || err.Error() != "attempt 3: boom" {
+						t.Errorf("WithMaxRetries(2): Wait = %v, want the third attempt's error", err)
+					}
+					if n.Load() != 3 {
+						t.Errorf("WithMaxRetries(2) made %d attempts, want 3", n.Load())
+					}
+					mustRelease(t, p)
+				})
+			})
+			t.Run("holds-no-worker", func(t *testing.T) { // a task waiting to retry holds no worker
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, 1)
+					g := p.runner.Group(context.Background(), ants.WithRetry(constantRetry(time.Second)))
+					task, calls := flaky(1)
+					g.Go(task)
+					synctest.Wait() // the first attempt failed; the retry is a second away
+					other := make(chan time.Time, 1)
+					start := time.Now()
+					if err := p.submit(func() { other <- time.Now() }); err != nil {
+						t.Fatal(err)
+					}
+					if at := <-other; at.Sub(start) != 0 {
+						t.Errorf("another task waited %v for the pool's only worker", at.Sub(start))
+					}
+					if err := g.Wait(); err != nil {
+						t.Fatal(err)
+					}
+					if calls.Load() != 2 {
+						t.Errorf("%d attempts, want 2", calls.Load())
+					}
+					mustRelease(t, p)
+				})
+			})
+			t.Run("cancel-in-delay", func(t *testing.T) { // cancel during the delay ends the task at once with its last error
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, 1)
+					parent, cancel := context.WithCancel(context.Background())
+					g := p.runner.Group(parent, ants.WithRetry(constantRetry(time.Hour)))
+					task, calls := flaky(100)
+					g.Go(task)
+					synctest.Wait()
+					start := time.Now()
+					cancel()
+					err := g.Wait()
+					if d := time.Since(start); d != 0 {
+						t.Errorf("Wait returned %v after the cancel, want at once", d)
+					}
+					if err == nil || err.Error() != "attempt 1: boom" {
+						t.Errorf("Wait = %v, want the last attempt's error", err)
+					}
+					if calls.Load() != 1 {
+						t.Errorf("%d attempts, want 1", calls.Load())
+					}
+					mustRelease(t, p)
+				})
+			})
+			t.Run("cancel-in-line", func(t *testing.T) { // cancel while the retry waits in the pool's line withdraws it
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, 1)
+					parent, cancel := context.WithCancel(context.Background())
+					g := p.runner.Group(parent, ants.WithRetry(constantRetry(10*time.Millisecond)))
+					task, calls := flaky(100)
+					g.Go(task)
+					synctest.Wait()
+					b := newBlocker()
+					b.fill(t, p.submit, 1) // the pool's worker is busy when the retry comes due
+					time.Sleep(20 * time.Millisecond)
+					synctest.Wait()
+					if p.Waiting() != 0 {
+						t.Fatalf("Waiting = %d with a retry in line, want 0: a retry is not a blocked caller", p.Waiting())
+					}
+					cancel()
+					if err := g.Wait(); err == nil || err.Error() != "attempt 1: boom" {
+						t.Errorf("Wait = %v, want the last attempt's error", err)
+					}
+					if p.Waiting() != 0 {
+						t.Errorf("Waiting = %d after the group ended, want 0", p.Waiting())
+					}
+					b.open()
+					mustRelease(t, p)
+					if calls.Load() != 1 {
+						t.Errorf("%d attempts, want 1", calls.Load())
+					}
+				})
+			})
+			t.Run("release-in-line", func(t *testing.T) { // release refuses a retry waiting in line
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, 1)
+					g := p.runner.Group(context.Background(), ants.WithRetry(constantRetry(10*time.Millisecond)))
+					task, _ := flaky(100)
+					g.Go(task)
+					synctest.Wait()
+					b := newBlocker()
+					b.fill(t, p.submit, 1)
+					time.Sleep(20 * time.Millisecond)
+					synctest.Wait()
+					p.Release()
+					if err := g.Wait(); !errors.Is(err, ants.ErrPoolClosed) {
+						t.Errorf("Wait = %v, want ErrPoolClosed", err)
+					}
+					b.open()
+				})
+			})
+			t.Run("release-in-delay", func(t *testing.T) { // release while the retry sleeps
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, 1)
+					g := p.runner.Group(context.Background(), ants.WithRetry(constantRetry(10*time.Millisecond)))
+					task, _ := flaky(100)
+					g.Go(task)
+					synctest.Wait()
+					p.Release()
+					if err := g.Wait(); !errors.Is(err, ants.ErrPoolClosed) {
+						t.Errorf("Wait = %v, want ErrPoolClosed", err)
+					}
+				})
+			})
 		})
-	})
-	t.Run("policy-per-task", func(t *testing.T) { // the policy is built once per failing task
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(4)
-			var built atomic.Int32
-			g := p.Group(context.Background(), ants.WithRetry(func() backoff.BackOff {
-				built.Add(1)
-				return backoff.NewConstantBackOff(time.Millisecond)
-			}))
-			for range 5 {
-				task, _ := flaky(3)
-				g.Go(task)
-			}
-			g.Go(func(context.Context) error { return nil }) // never fails: no policy
-			if err := g.Wait(); err != nil {
-				t.Fatal(err)
-			}
-			if built.Load() != 5 {
-				t.Errorf("policy built %d times for 5 failing tasks, want 5", built.Load())
-			}
-			mustRelease(t, p)
-		})
-	})
-	t.Run("permanent-stop", func(t *testing.T) { // stops on Permanent, on Stop, and gives the last error
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(2)
-			g := p.Group(context.Background(), ants.WithRetry(constantRetry(time.Millisecond)))
-			var calls atomic.Int32
-			errBad := errors.New("bad request")
-			g.Go(func(context.Context) error { calls.Add(1); return backoff.Permanent(errBad) })
-			if err := g.Wait(); err != errBad || calls.Load() != 1 {
-				t.Errorf("Permanent: Wait = %v after %d attempts, want errBad after 1", err, calls.Load())
-			}
-			g = p.Group(context.Background(), ants.WithRetry(func() backoff.BackOff {
-				return backoff.WithMaxRetries(backoff.NewConstantBackOff(time.Millisecond), 2)
-			}))
-			task, n := flaky(100)
-			g.Go(task)
-			if err := g.Wait(); err == nil || err.Error() != "attempt 3: boom" {
-				t.Errorf("WithMaxRetries(2): Wait = %v, want the third attempt's error", err)
-			}
-			if n.Load() != 3 {
-				t.Errorf("WithMaxRetries(2) made %d attempts, want 3", n.Load())
-			}
-			mustRelease(t, p)
-		})
-	})
-	t.Run("holds-no-worker", func(t *testing.T) { // a task waiting to retry holds no worker
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(1)
-			g := p.Group(context.Background(), ants.WithRetry(constantRetry(time.Second)))
-			task, calls := flaky(1)
-			g.Go(task)
-			synctest.Wait() // the first attempt failed; the retry is a second away
-			other := make(chan time.Time, 1)
-			start := time.Now()
-			if err := p.Submit(func() { other <- time.Now() }); err != nil {
-				t.Fatal(err)
-			}
-			if at := <-other; at.Sub(start) != 0 {
-				t.Errorf("another task waited %v for the pool's only worker", at.Sub(start))
-			}
-			if err := g.Wait(); err != nil {
-				t.Fatal(err)
-			}
-			if calls.Load() != 2 {
-				t.Errorf("%d attempts, want 2", calls.Load())
-			}
-			mustRelease(t, p)
-		})
-	})
-	t.Run("cancel-in-delay", func(t *testing.T) { // cancel during the delay ends the task at once with its last error
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(1)
-			parent, cancel := context.WithCancel(context.Background())
-			g := p.Group(parent, ants.WithRetry(constantRetry(time.Hour)))
-			task, calls := flaky(100)
-			g.Go(task)
-			synctest.Wait()
-			start := time.Now()
-			cancel()
-			err := g.Wait()
-			if d := time.Since(start); d != 0 {
-				t.Errorf("Wait returned %v after the cancel, want at once", d)
-			}
-			if err == nil || err.Error() != "attempt 1: boom" {
-				t.Errorf("Wait = %v, want the last attempt's error", err)
-			}
-			if calls.Load() != 1 {
-				t.Errorf("%d attempts, want 1", calls.Load())
-			}
-			mustRelease(t, p)
-		})
-	})
-	t.Run("cancel-in-line", func(t *testing.T) { // cancel while the retry waits in the pool's line withdraws it
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(1)
-			parent, cancel := context.WithCancel(context.Background())
-			g := p.Group(parent, ants.WithRetry(constantRetry(10*time.Millisecond)))
-			task, calls := flaky(100)
-			g.Go(task)
-			synctest.Wait()
-			b := newBlocker()
-			b.fill(t, p.Submit, 1) // the pool's worker is busy when the retry comes due
-			time.Sleep(20 * time.Millisecond)
-			synctest.Wait()
-			if p.Waiting() != 0 {
-				t.Fatalf("Waiting = %d with a retry in line, want 0: a retry is not a blocked caller", p.Waiting())
-			}
-			cancel()
-			if err := g.Wait(); err == nil || err.Error() != "attempt 1: boom" {
-				t.Errorf("Wait = %v, want the last attempt's error", err)
-			}
-			if p.Waiting() != 0 {
-				t.Errorf("Waiting = %d after the group ended, want 0", p.Waiting())
-			}
-			b.open()
-			mustRelease(t, p)
-			if calls.Load() != 1 {
-				t.Errorf("%d attempts, want 1", calls.Load())
-			}
-		})
-	})
-	t.Run("release-in-line", func(t *testing.T) { // release refuses a retry waiting in line
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(1)
-			g := p.Group(context.Background(), ants.WithRetry(constantRetry(10*time.Millisecond)))
-			task, _ := flaky(100)
-			g.Go(task)
-			synctest.Wait()
-			b := newBlocker()
-			b.fill(t, p.Submit, 1)
-			time.Sleep(20 * time.Millisecond)
-			synctest.Wait()
-			p.Release()
-			if err := g.Wait(); !errors.Is(err, ants.ErrPoolClosed) {
-				t.Errorf("Wait = %v, want ErrPoolClosed", err)
-			}
-			b.open()
-		})
-	})
-	t.Run("release-in-delay", func(t *testing.T) { // release while the retry sleeps
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(1)
-			g := p.Group(context.Background(), ants.WithRetry(constantRetry(10*time.Millisecond)))
-			task, _ := flaky(100)
-			g.Go(task)
-			synctest.Wait()
-			p.Release()
-			if err := g.Wait(); !errors.Is(err, ants.ErrPoolClosed) {
-				t.Errorf("Wait = %v, want ErrPoolClosed", err)
-			}
-		})
-	})
+	}
 }
 
 // Release ends a retry that waits out its delay at once, with
