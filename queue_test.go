@@ -332,7 +332,7 @@ func TestQueueSizeIsPerSubPool(t *testing.T) {
 // Every accepted task runs exactly once through Release, Reboot and Tune
 // churn, on every pool kind in queue mode.
 func TestQueueExactlyOnceUnderChurn(t *testing.T) {
-	rounds := rounds(200, 40)
+	rounds := rounds(50, 20)
 	for _, k := range (allKinds | queueMode).each() {
 		t.Run(k.String(), func(t *testing.T) {
 			p := newPool(t, k, 2, ants.WithQueueSize(3))
