@@ -1,6 +1,7 @@
 package ants_test
 
 import (
+	"context"
 	"math"
 	"runtime"
 	"testing"
@@ -96,5 +97,45 @@ func TestSubmitAllocatesOnlyTheClosure(t *testing.T) {
 	}); got > n {
 		t.Errorf("%d Submits of a capturing closure allocated %d times, want at most %d (the closures)", n, got, n)
 	}
+	mustRelease(t, p)
+}
+
+func TestResultGroupGoAllocatesAtMostOneMoreThanGroupGo(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under the race detector")
+	}
+	p, _ := ants.NewPool(8, ants.WithDisablePurge(true))
+	startAll(t, p.Submit, 8)
+	ctx := context.Background()
+	done := make(chan struct{})
+	groupTask := func(context.Context) error { done <- struct{}{}; return nil }
+	resultTask := func(context.Context) (int, error) { done <- struct{}{}; return 1, nil }
+	const n = 10000
+
+	g := p.Group(ctx)
+	group := mallocs(n, func() {
+		g.Go(groupTask)
+		<-done
+	})
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	rg := ants.NewResultGroup[int](ctx, p)
+	result := mallocs(n, func() {
+		rg.Go(resultTask)
+		<-done
+	})
+	if _, err := rg.Wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	// One closure per task, and the amortized growth of the results slice:
+	// a handful of reallocations over n tasks, far below 1% of n.
+	if limit := group + n + n/100; result > limit {
+		t.Errorf("%d ResultGroup.Go calls allocated %d times, %d Group.Go calls %d: %.3f more per task, want at most 1",
+			n, result, n, group, float64(result-group)/n)
+	}
+	t.Logf("per task: Group.Go %.3f allocations, ResultGroup.Go %.3f", float64(group)/n, float64(result)/n)
 	mustRelease(t, p)
 }

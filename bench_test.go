@@ -15,6 +15,7 @@ import (
 )
 
 // One op is one task. Each pool benchmark sits beside what a user would
+
 // write instead: a go statement per task, or a channel semaphore.
 
 func BenchmarkSubmit(b *testing.B) {
@@ -249,4 +250,63 @@ func benchCPUBound(b *testing.B, submit func(func()) error) {
 		_ = submit(task)
 	}
 	wg.Wait()
+}
+
+// BenchmarkMapSeq reports the peak heap of a MapSeq over tiny items: it
+// should not depend on how many there are.
+func BenchmarkMapSeq(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		n    int
+	}{{"items=100k", 100_000}, {"items=1M", 1_000_000}} {
+		b.Run(bc.name, func(b *testing.B) {
+			p, _ := ants.NewPool(runtime.GOMAXPROCS(0))
+			b.ReportAllocs()
+			var peak uint64
+			for b.Loop() {
+				peak = max(peak, mapSeqPeakHeap(b, p, bc.n, 1024))
+			}
+			b.ReportMetric(float64(peak), "peak-heap-B")
+			mustRelease(b, p)
+		})
+	}
+}
+
+const mapBenchItems = 100_000
+
+func mapBenchDouble(x int) int { return 2 * x }
+
+// BenchmarkMap is one Map of 100,000 tiny items a loop; compare
+// BenchmarkHandWrittenGroupMap, what a user would write instead.
+func BenchmarkMap(b *testing.B) {
+	p, _ := ants.NewPool(runtime.GOMAXPROCS(0))
+	in := seq(mapBenchItems)
+	ctx := context.Background()
+	fn := func(_ context.Context, x int) (int, error) { return mapBenchDouble(x), nil }
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := ants.Map(ctx, p, in, fn)
+		if err != nil || out[len(out)-1] != mapBenchDouble(mapBenchItems-1) {
+			b.Fatalf("Map = %v", err)
+		}
+	}
+	mustRelease(b, p)
+}
+
+func BenchmarkHandWrittenGroupMap(b *testing.B) {
+	p, _ := ants.NewPool(runtime.GOMAXPROCS(0))
+	in := seq(mapBenchItems)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		g := p.Group(ctx)
+		out := make([]int, len(in))
+		for i := range in {
+			g.Go(func(context.Context) error { out[i] = mapBenchDouble(in[i]); return nil })
+		}
+		if err := g.Wait(); err != nil || out[len(out)-1] != mapBenchDouble(mapBenchItems-1) {
+			b.Fatalf("Wait = %v", err)
+		}
+	}
+	mustRelease(b, p)
 }

@@ -11,148 +11,103 @@ import (
 	"github.com/antspool/ants"
 )
 
-// ctxSubmitters are the Ctx entry points of the three pool types, each
-// bound to a pool of one worker that b can fill.
-type ctxSubmitter struct {
-	name   string
-	submit func(ctx context.Context, ran *atomic.Bool) error
-	fill   func(t *testing.T, b *blocker)
-	pool   interface {
-		releaser
-		Waiting() int
-	}
-}
-
-func ctxSubmitters(t *testing.T) []ctxSubmitter {
-	p, _ := ants.NewPool(1)
-	var fGate, gGate atomic.Pointer[blocker]
-	f, _ := ants.NewPoolWithFunc(1, func(arg any) {
-		if ran, ok := arg.(*atomic.Bool); ok {
-			ran.Store(true)
-			return
-		}
-		fGate.Load().task()
-	})
-	g, _ := ants.NewPoolWithFuncGeneric(1, func(ran *atomic.Bool) {
-		if ran != nil {
-			ran.Store(true)
-			return
-		}
-		gGate.Load().task()
-	})
-	return []ctxSubmitter{
-		{
-			name: "Pool.SubmitCtx",
-			submit: func(ctx context.Context, ran *atomic.Bool) error {
-				return p.SubmitCtx(ctx, func(context.Context) { ran.Store(true) })
-			},
-			fill: func(t *testing.T, b *blocker) { b.fill(t, p.Submit, 1) },
-			pool: p,
-		},
-		{
-			name:   "PoolWithFunc.InvokeCtx",
-			submit: func(ctx context.Context, ran *atomic.Bool) error { return f.InvokeCtx(ctx, ran) },
-			fill: func(t *testing.T, b *blocker) {
-				fGate.Store(b)
-				b.fill(t, func(func()) error { return f.Invoke(nil) }, 1)
-			},
-			pool: f,
-		},
-		{
-			name:   "PoolWithFuncGeneric.InvokeCtx",
-			submit: func(ctx context.Context, ran *atomic.Bool) error { return g.InvokeCtx(ctx, ran) },
-			fill: func(t *testing.T, b *blocker) {
-				gGate.Store(b)
-				b.fill(t, func(func()) error { return g.Invoke(nil) }, 1)
-			},
-			pool: g,
-		},
-	}
-}
+// The Ctx forms of every pool kind: SubmitCtx, and InvokeCtx on the func
+// pools, whose ctx bounds admission only.
 
 func TestCtxAlreadyDoneNeverRuns(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		for _, s := range ctxSubmitters(t) {
-			// An idle pool with room: the task would start at once.
-			cancelled, cancel := context.WithCancel(context.Background())
-			cancel()
-			expired, cancel2 := context.WithDeadline(context.Background(), time.Now())
-			defer cancel2()
-			for _, ctx := range []context.Context{cancelled, expired} {
+	for _, k := range allKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 2) // idle, with room: the task would start at once
+				cancelled, cancel := context.WithCancel(context.Background())
+				cancel()
+				expired, cancel2 := context.WithDeadline(context.Background(), time.Now())
+				defer cancel2()
+				for _, ctx := range []context.Context{cancelled, expired} {
+					var ran atomic.Bool
+					err := p.submitCtx(ctx, func() { ran.Store(true) })
+					if err == nil || !errors.Is(err, ctx.Err()) {
+						t.Errorf("submit with a done ctx = %v, want %v", err, ctx.Err())
+					}
+					synctest.Wait()
+					if ran.Load() {
+						t.Error("a task whose ctx was already done ran")
+					}
+				}
+				mustRelease(t, p)
+			})
+		})
+	}
+}
+
+func TestCtxCancelWhileWaitingReturnsAtOnce(t *testing.T) {
+	for _, k := range allKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 2)
+				b := newBlocker()
+				b.fill(t, p.submit, 2)
+				ctx, cancel := context.WithCancel(context.Background())
 				var ran atomic.Bool
-				err := s.submit(ctx, &ran)
-				if err == nil || !errors.Is(err, ctx.Err()) {
-					t.Errorf("%s with a done ctx = %v, want %v", s.name, err, ctx.Err())
-				}
+				errc := make(chan error, 1)
+				go func() { errc <- p.submitCtx(ctx, func() { ran.Store(true) }) }()
 				synctest.Wait()
-				if ran.Load() {
-					t.Errorf("%s ran a task whose ctx was already done", s.name)
+				if p.Waiting() != 1 {
+					t.Fatalf("Waiting = %d, want 1", p.Waiting())
 				}
-			}
-			mustRelease(t, s.pool)
-		}
-	})
+				start := time.Now()
+				cancel()
+				err := <-errc
+				// The fake clock did not move: the caller returned on the
+				// cancellation itself, with no timer or polling in between.
+				if d := time.Since(start); d != 0 {
+					t.Errorf("returned %v after cancel, want at once", d)
+				}
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("cancelled while waiting = %v, want context.Canceled", err)
+				}
+				if p.Waiting() != 0 {
+					t.Errorf("Waiting = %d after cancel, want 0", p.Waiting())
+				}
+				b.open()
+				mustRelease(t, p)
+				if ran.Load() {
+					t.Error("a task cancelled while it waited ran")
+				}
+			})
+		})
+	}
 }
 
-func TestCtxCancelWhileWaiting(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		for _, s := range ctxSubmitters(t) {
-			b := newBlocker()
-			s.fill(t, b)
-			ctx, cancel := context.WithCancel(context.Background())
-			var ran atomic.Bool
-			errc := make(chan error, 1)
-			go func() { errc <- s.submit(ctx, &ran) }()
-			synctest.Wait()
-			if s.pool.Waiting() != 1 {
-				t.Fatalf("%s: Waiting = %d, want 1", s.name, s.pool.Waiting())
-			}
-			start := time.Now()
-			cancel()
-			err := <-errc
-			// The fake clock did not move: the caller returned on the
-			// cancellation itself, with no timer or polling in between.
-			if d := time.Since(start); d != 0 {
-				t.Errorf("%s returned %v after cancel, want at once", s.name, d)
-			}
-			if !errors.Is(err, context.Canceled) {
-				t.Errorf("%s cancelled while waiting = %v, want context.Canceled", s.name, err)
-			}
-			if s.pool.Waiting() != 0 {
-				t.Errorf("%s: Waiting = %d after cancel, want 0", s.name, s.pool.Waiting())
-			}
-			b.open()
-			mustRelease(t, s.pool)
-			if ran.Load() {
-				t.Errorf("%s ran a task cancelled while it waited", s.name)
-			}
-		}
-	})
-}
-
-func TestCtxDeadlineWhileWaiting(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		for _, s := range ctxSubmitters(t) {
-			b := newBlocker()
-			s.fill(t, b)
-			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-			start := time.Now()
-			var ran atomic.Bool
-			err := s.submit(ctx, &ran)
-			if d := time.Since(start); d != 50*time.Millisecond {
-				t.Errorf("%s returned after %v, want exactly the 50ms deadline", s.name, d)
-			}
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("%s = %v, want DeadlineExceeded", s.name, err)
-			}
-			cancel()
-			b.open()
-			mustRelease(t, s.pool)
-			if ran.Load() {
-				t.Errorf("%s ran a task whose deadline passed while it waited", s.name)
-			}
-		}
-	})
+func TestCtxDeadlineWhileWaitingReturnsAtTheDeadline(t *testing.T) {
+	for _, k := range allKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 2)
+				b := newBlocker()
+				b.fill(t, p.submit, 2)
+				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+				defer cancel()
+				start := time.Now()
+				var ran atomic.Bool
+				err := p.submitCtx(ctx, func() { ran.Store(true) })
+				if d := time.Since(start); d != 50*time.Millisecond {
+					t.Errorf("returned after %v, want exactly the 50ms deadline", d)
+				}
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("submit = %v, want DeadlineExceeded", err)
+				}
+				if p.Waiting() != 0 {
+					t.Errorf("Waiting = %d after the deadline, want 0", p.Waiting())
+				}
+				b.open()
+				mustRelease(t, p)
+				if ran.Load() {
+					t.Error("a task whose deadline passed while it waited ran")
+				}
+			})
+		})
+	}
 }
 
 // When a worker frees up at the instant a waiter's ctx ends, the worker
@@ -225,7 +180,7 @@ func TestSubmitCtxHandsCtxToTask(t *testing.T) {
 
 // A task that submits to its own full pool with a deadline gets the
 // deadline's error instead of waiting forever for its own worker.
-func TestNestedSubmitOnFullPoolWithDeadline(t *testing.T) {
+func TestNestedSubmitOnFullPoolEndsAtItsDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, _ := ants.NewPool(1)
 		errc := make(chan error, 1)

@@ -96,6 +96,53 @@ func ExampleWithLimit() {
 	// Output: at most 2 at once
 }
 
+// A batch that must not stop at its first bad item: every item runs, bad
+// ones are retried, and Wait reports each item that still failed, in input
+// order.
+func ExampleWithCollectErrors() {
+	pool, _ := ants.NewPool(4)
+	defer pool.Release()
+
+	retry := func() backoff.BackOff {
+		return backoff.WithMaxRetries(backoff.NewConstantBackOff(time.Millisecond), 2)
+	}
+	g := pool.Group(context.Background(), ants.WithCollectErrors(), ants.WithRetry(retry))
+	for _, id := range []int{1, 2, 3, 4, 5, 6} {
+		g.Go(func(ctx context.Context) error {
+			switch id {
+			case 2:
+				return backoff.Permanent(fmt.Errorf("record %d: malformed", id)) // not retried
+			case 5:
+				return fmt.Errorf("record %d: store unavailable", id) // retried, then reported
+			}
+			return nil
+		})
+	}
+	fmt.Println(g.Wait())
+	// Output:
+	// record 2: malformed
+	// record 5: store unavailable
+}
+
+// Each attempt gets its own deadline, apart from the group's context.
+func ExampleWithTaskTimeout() {
+	pool, _ := ants.NewPool(2)
+	defer pool.Release()
+
+	g := pool.Group(context.Background(), ants.WithTaskTimeout(10*time.Millisecond))
+	g.Go(func(ctx context.Context) error {
+		select {
+		case <-time.After(time.Minute): // a call that hangs
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("fetch: %w", ctx.Err())
+		}
+	})
+	fmt.Println(g.Wait())
+	// Output:
+	// fetch: context deadline exceeded
+}
+
 // A shutdown hook: cancel the work's parent context, let the group's tasks
 // see it, then release the pool and wait until nothing of it runs.
 func ExampleGroup_shutdown() {

@@ -141,6 +141,34 @@ func ExamplePoolWithFuncGeneric_InvokeCtx() {
 	// Output: context canceled
 }
 
+// TrySubmit never waits: a full pool says ErrPoolOverload at once.
+func ExamplePool_TrySubmit() {
+	pool, _ := ants.NewPool(1)
+	defer pool.Release()
+
+	release := make(chan struct{})
+	fmt.Println(pool.TrySubmit(func() { <-release })) // takes the only worker
+	fmt.Println(pool.TrySubmit(func() {}))
+	close(release)
+	// Output:
+	// <nil>
+	// ants: too many goroutines blocked on submit or Nonblocking is set
+}
+
+// TryInvoke is TrySubmit for the func pools.
+func ExamplePoolWithFuncGeneric_TryInvoke() {
+	started, release := make(chan int), make(chan struct{})
+	pool, _ := ants.NewPoolWithFuncGeneric(1, func(n int) { started <- n; <-release })
+	defer pool.Release()
+
+	fmt.Println(pool.TryInvoke(1), <-started)
+	fmt.Println(errors.Is(pool.TryInvoke(2), ants.ErrPoolOverload))
+	close(release)
+	// Output:
+	// <nil> 1
+	// true
+}
+
 func ExampleWithNonblocking() {
 	p, _ := ants.NewPool(1, ants.WithNonblocking(true))
 	defer p.Release()

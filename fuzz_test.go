@@ -27,28 +27,12 @@ func (ft *fuzzTask) run() {
 	}
 }
 
-// fuzzPool is what FuzzPoolOperations drives, for every pool kind.
-type fuzzPool struct {
-	submit    func(ctx context.Context, ft *fuzzTask) error
-	trySubmit func(ft *fuzzTask) error // TrySubmit or TryInvoke
-	group     func(ctx context.Context, opts ...ants.GroupOption) *ants.Group
-	pool      interface {
-		Tune(int)
-		Release()
-		Reboot()
-		ReleaseTimeout(time.Duration) error
-		ReleaseContext(context.Context) error
-		IsClosed() bool
-	}
-	nilSubmit func() error
-}
-
-// newFuzzPool builds the pool kind and options that opts and size encode,
-// and returns it with its capacity per sub-pool (<= 0: no limit) and its
-// number of sub-pools. It returns the constructor's error for option values
-// it must reject.
-func newFuzzPool(opts, size byte) (fp *fuzzPool, n, pools int, err error) {
-	n, pools = 1+int(size%4), 1
+// newFuzzPool builds the pool kind and options that opts and size encode:
+// a Pool, a PoolWithFuncGeneric or a MultiPool (opts%3), of n workers in all
+// (n <= 0: no limit), in queue mode if size says so. It returns the
+// constructor's error for option values it must reject.
+func newFuzzPool(opts, size byte) (p *testPool, n int, err error) {
+	n = 1 + int(size%4)
 	if size&0x80 != 0 {
 		n = -int(size % 2) // 0 or -1: no limit
 	}
@@ -68,46 +52,13 @@ func newFuzzPool(opts, size byte) (fp *fuzzPool, n, pools int, err error) {
 	if opts&0x80 != 0 {
 		options = append(options, ants.WithExpiryDuration(-time.Second))
 	}
-	if size&0x40 != 0 { // queue mode
+	k := []kinds{kindPool, kindGeneric, kindMulti}[opts%3]
+	if size&0x40 != 0 {
+		k |= queueMode
 		options = append(options, ants.WithQueueSize(1+int(size>>4)%3))
 	}
-	fp = new(fuzzPool)
-	switch opts % 3 {
-	case 0:
-		p, err := ants.NewPool(n, options...)
-		if err != nil {
-			return nil, n, pools, err
-		}
-		fp.submit = func(ctx context.Context, ft *fuzzTask) error {
-			return p.SubmitCtx(ctx, func(context.Context) { ft.run() })
-		}
-		fp.trySubmit = func(ft *fuzzTask) error { return p.TrySubmit(ft.run) }
-		fp.nilSubmit = func() error { return p.Submit(nil) }
-		fp.group, fp.pool = p.Group, p
-	case 1:
-		p, err := ants.NewPoolWithFuncGeneric(n, (*fuzzTask).run, options...)
-		if err != nil {
-			return nil, n, pools, err
-		}
-		fp.submit = p.InvokeCtx
-		fp.trySubmit = p.TryInvoke
-		//lint:ignore SA1012 a nil context is the bad input under test
-		fp.nilSubmit = func() error { return p.InvokeCtx(nil, nil) }
-		fp.pool = p
-	default:
-		mp, err := ants.NewMultiPool(2, n, ants.RoundRobin, options...)
-		if err != nil {
-			return nil, n, pools, err
-		}
-		fp.submit = func(ctx context.Context, ft *fuzzTask) error {
-			return mp.SubmitCtx(ctx, func(context.Context) { ft.run() })
-		}
-		fp.trySubmit = func(ft *fuzzTask) error { return mp.TrySubmit(ft.run) }
-		fp.nilSubmit = func() error { return mp.Submit(nil) }
-		fp.group, fp.pool = mp.Group, mp
-		pools = 2
-	}
-	return fp, n, pools, nil
+	p, err = buildPool(k, n, options...)
+	return p, n, err
 }
 
 // FuzzPoolOperations runs a sequence of operations, one per byte of ops,
@@ -133,20 +84,24 @@ func FuzzPoolOperations(f *testing.F) {
 		if len(ops) > 64 {
 			ops = ops[:64]
 		}
-		fp, perPool, pools, err := newFuzzPool(opts, size)
+		p, n, err := newFuzzPool(opts, size)
 		switch {
 		case opts&0x80 != 0:
 			if !errors.Is(err, ants.ErrInvalidPoolExpiry) {
 				t.Fatalf("negative expiry: err = %v, want ErrInvalidPoolExpiry", err)
 			}
 			return
-		case opts&0x04 != 0 && perPool <= 0:
+		case opts&0x04 != 0 && n <= 0:
 			if !errors.Is(err, ants.ErrInvalidPreAllocSize) {
 				t.Fatalf("PreAlloc without a size: err = %v, want ErrInvalidPreAllocSize", err)
 			}
 			return
 		case err != nil:
 			t.Fatalf("constructor: %v", err)
+		}
+		perPool := n // the capacity of each sub-pool (<= 0: no limit)
+		if n > 0 {
+			perPool = p.Cap() / p.subPools
 		}
 		maxPerPool := perPool // the largest capacity per sub-pool ever set
 
@@ -166,10 +121,10 @@ func FuzzPoolOperations(f *testing.F) {
 				}
 				var err error
 				if op&0x80 != 0 {
-					err = fp.trySubmit(ft)
+					err = p.try(ft.run)
 				} else {
 					ctx, cancel := timeout()
-					err = fp.submit(ctx, ft)
+					err = p.submitCtx(ctx, ft.run)
 					cancel()
 				}
 				ft.accepted = err == nil
@@ -184,34 +139,39 @@ func FuzzPoolOperations(f *testing.F) {
 				ft := &fuzzTask{inUse: &inUse}
 				ctx, cancel := context.WithCancel(context.Background())
 				cancel()
-				err := fp.submit(ctx, ft)
+				err := p.submitCtx(ctx, ft.run)
 				if !errors.Is(err, context.Canceled) && !errors.Is(err, ants.ErrPoolClosed) {
 					t.Fatalf("submit with a done ctx = %v", err)
 				}
 				tasks = append(tasks, ft)
 			case 4: // no effect on unlimited or PreAlloc pools
 				c := 1 + int(op>>4)%5
-				fp.pool.Tune(c)
+				p.Tune(c)
 				if perPool > 0 && opts&0x04 == 0 {
 					maxPerPool = max(maxPerPool, c)
 				}
 			case 5:
-				fp.pool.Release()
+				p.Release()
 			case 6: // Reboot waits for the workers, so let the held tasks go first
 				openGate()
-				fp.pool.Reboot()
+				p.Reboot()
 			case 7:
-				err := fp.pool.ReleaseTimeout(time.Millisecond)
+				err := p.ReleaseTimeout(time.Millisecond)
 				if err != nil && !errors.Is(err, ants.ErrTimeout) && !errors.Is(err, ants.ErrPoolClosed) {
 					t.Fatalf("ReleaseTimeout = %v", err)
 				}
 			case 8:
-				err := fp.nilSubmit()
+				var err error
+				if p.runner != nil {
+					err = p.submit(nil)
+				} else {
+					err = p.submitCtx(nil, nil)
+				}
 				if !errors.Is(err, ants.ErrNilTask) && !errors.Is(err, ants.ErrNilContext) && !errors.Is(err, ants.ErrPoolClosed) {
 					t.Fatalf("submit of nil = %v", err)
 				}
 			case 9: // a small group, its waits bounded by its context
-				if fp.group == nil {
+				if p.runner == nil {
 					continue
 				}
 				ctx, cancel := timeout()
@@ -219,7 +179,7 @@ func FuzzPoolOperations(f *testing.F) {
 				if op&0x80 != 0 {
 					gopts = append(gopts, ants.WithCollectErrors())
 				}
-				g := fp.group(ctx, gopts...)
+				g := p.runner.Group(ctx, gopts...)
 				for i := range 3 {
 					g.Go(func(ctx context.Context) error {
 						if i == 1 {
@@ -242,12 +202,12 @@ func FuzzPoolOperations(f *testing.F) {
 			}
 		}
 		openGate()
-		if fp.pool.IsClosed() {
-			fp.pool.Reboot()
+		if p.IsClosed() {
+			p.Reboot()
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := fp.pool.ReleaseContext(ctx); err != nil {
+		if err := p.ReleaseContext(ctx); err != nil {
 			t.Fatalf("final ReleaseContext = %v", err)
 		}
 		for i, ft := range tasks {
@@ -258,8 +218,8 @@ func FuzzPoolOperations(f *testing.F) {
 				t.Fatalf("task %d was refused and ran %d times", i, ft.runs)
 			}
 		}
-		if m := int(inUse.max.Load()); perPool > 0 && m > maxPerPool*pools {
-			t.Fatalf("%d tasks ran at once, capacity at most %d", m, maxPerPool*pools)
+		if m := int(inUse.max.Load()); perPool > 0 && m > maxPerPool*p.subPools {
+			t.Fatalf("%d tasks ran at once, capacity at most %d", m, maxPerPool*p.subPools)
 		}
 	})
 }

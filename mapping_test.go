@@ -18,17 +18,6 @@ import (
 	"github.com/antspool/ants"
 )
 
-// ---- helpers ----
-
-// mappingInts returns 0, 1, ..., n-1.
-func mappingInts(n int) []int {
-	in := make([]int, n)
-	for i := range in {
-		in[i] = i
-	}
-	return in
-}
-
 // mappingFn is the fn of Map and MapSeq in these tests.
 type mappingFn = func(context.Context, int) (int, error)
 
@@ -83,17 +72,6 @@ func mappingReverse(n int, fail func(i int) error) (mappingFn, func() []int) {
 }
 
 func mappingNoFailure(int) error { return nil }
-
-// mappingJoined returns the errors that errors.Join put in err.
-func mappingJoined(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	if err == nil {
-		return nil
-	}
-	return []error{err}
-}
 
 // goroutineID returns the running goroutine's number, from its stack
 // header ("goroutine 18 [running]:").
@@ -181,10 +159,11 @@ func (p *seqProbe) drain(seq iter.Seq2[int, error]) (vals []int, errs []error) {
 
 func TestMapReturnsValuesInInputOrderWhateverTheCompletionOrder(t *testing.T) {
 	const n = 8
-	for _, tc := range groupPools(t, n) {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, n)
 			fn, finished := mappingReverse(n, mappingNoFailure)
-			out, err := ants.Map(context.Background(), tc.pool, mappingInts(n), fn)
+			out, err := ants.Map(context.Background(), p.runner, seq(n), fn)
 			if err != nil {
 				t.Errorf("Map = %v, want nil", err)
 			}
@@ -197,7 +176,7 @@ func TestMapReturnsValuesInInputOrderWhateverTheCompletionOrder(t *testing.T) {
 
 			var mu sync.Mutex
 			seen := make(map[int]int)
-			err = ants.ForEach(context.Background(), tc.pool, mappingInts(100), func(_ context.Context, x int) error {
+			err = ants.ForEach(context.Background(), p.runner, seq(100), func(_ context.Context, x int) error {
 				mu.Lock()
 				seen[x]++
 				mu.Unlock()
@@ -211,19 +190,20 @@ func TestMapReturnsValuesInInputOrderWhateverTheCompletionOrder(t *testing.T) {
 					t.Errorf("ForEach ran item %d %d times, want once", i, seen[i])
 				}
 			}
-			mustRelease(t, tc.pool)
+			mustRelease(t, p)
 		})
 	}
 }
 
 func TestMapFirstErrorSkipsTheItemsNotStarted(t *testing.T) {
 	const n = 10
-	for _, tc := range groupPools(t, 1) {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 1)
 			for _, m := range mappingFuncs {
-				t.Run(m.name+" returns the first error and runs nothing after it on a pool of one", func(t *testing.T) {
+				t.Run(m.name, func(t *testing.T) { // returns the first error and runs nothing after it on a pool of one
 					var ran atomic.Int32
-					out, err := m.run(context.Background(), tc.pool, mappingInts(n), func(_ context.Context, i int) (int, error) {
+					out, err := m.run(context.Background(), p.runner, seq(n), func(_ context.Context, i int) (int, error) {
 						ran.Add(1)
 						if i == 0 {
 							return 999, errBoom
@@ -243,7 +223,7 @@ func TestMapFirstErrorSkipsTheItemsNotStarted(t *testing.T) {
 					}
 				})
 			}
-			mustRelease(t, tc.pool)
+			mustRelease(t, p)
 		})
 	}
 }
@@ -260,13 +240,14 @@ func TestMapCollectErrorsRunsEveryItemAndJoinsTheirErrorsInInputOrder(t *testing
 		}
 		return nil
 	}
-	for _, tc := range groupPools(t, n) {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, n)
 			for _, m := range mappingFuncs {
-				t.Run(m.name+" runs every item though they fail in reverse order", func(t *testing.T) {
+				t.Run(m.name, func(t *testing.T) { // runs every item though they fail in reverse order
 					fn, finished := mappingReverse(n, failing)
-					out, err := m.run(context.Background(), tc.pool, mappingInts(n), fn, ants.WithCollectErrors())
-					got := mappingJoined(err)
+					out, err := m.run(context.Background(), p.runner, seq(n), fn, ants.WithCollectErrors())
+					got := joined(err)
 					if want := []error{errs[1], errs[4], errs[6]}; !slices.Equal(got, want) {
 						t.Errorf("%s = %v, want errors.Join of items 1, 4, 6 in that order", m.name, err)
 					}
@@ -280,7 +261,7 @@ func TestMapCollectErrorsRunsEveryItemAndJoinsTheirErrorsInInputOrder(t *testing
 					}
 				})
 			}
-			mustRelease(t, tc.pool)
+			mustRelease(t, p)
 		})
 	}
 }
@@ -290,7 +271,7 @@ func TestMapWithRetryKeepsTheSucceedingAttemptsValue(t *testing.T) {
 		const n = 20
 		p, _ := ants.NewPool(4)
 		attempts := make([]atomic.Int32, n)
-		out, err := ants.Map(context.Background(), p, mappingInts(n), func(_ context.Context, i int) (int, error) {
+		out, err := ants.Map(context.Background(), p, seq(n), func(_ context.Context, i int) (int, error) {
 			if attempts[i].Add(1) == 1 {
 				return -1, errBoom
 			}
@@ -315,7 +296,7 @@ func TestMapWithTaskTimeoutGivesEachItemADeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, _ := ants.NewPool(2)
 		var ran atomic.Int32
-		err := ants.ForEach(context.Background(), p, mappingInts(3), func(ctx context.Context, _ int) error {
+		err := ants.ForEach(context.Background(), p, seq(3), func(ctx context.Context, _ int) error {
 			ran.Add(1)
 			if _, ok := ctx.Deadline(); !ok {
 				t.Error("fn's context has no deadline under WithTaskTimeout")
@@ -323,7 +304,7 @@ func TestMapWithTaskTimeoutGivesEachItemADeadline(t *testing.T) {
 			<-ctx.Done()
 			return ctx.Err()
 		}, ants.WithTaskTimeout(time.Minute), ants.WithCollectErrors())
-		got := mappingJoined(err)
+		got := joined(err)
 		if len(got) != 3 {
 			t.Errorf("ForEach = %v, want three errors", err)
 		}
@@ -363,63 +344,14 @@ func TestMapEmptyInputReturnsAtOnce(t *testing.T) {
 	}
 }
 
-func TestMappingBadInputIsAnErrorNeverAPanic(t *testing.T) {
-	p, _ := ants.NewPool(2)
-	var calls atomic.Int32
-	fn := func(context.Context, int) (int, error) { calls.Add(1); return 1, nil }
-	var nilCtx context.Context
-	var nilFn mappingFn
-	for _, tc := range []struct {
-		name string
-		ctx  context.Context
-		r    ants.Runner
-		fn   mappingFn
-		want error
-	}{
-		{"a nil context is ErrNilContext", nilCtx, p, fn, ants.ErrNilContext},
-		{"a nil runner is ErrNilRunner", context.Background(), nil, fn, ants.ErrNilRunner},
-		{"a nil fn is ErrNilTask", context.Background(), p, nilFn, ants.ErrNilTask},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			for _, m := range mappingFuncs {
-				out, err := m.run(tc.ctx, tc.r, mappingInts(3), tc.fn)
-				if err != tc.want || out != nil {
-					t.Errorf("%s = %v, %v; want nil, %v", m.name, out, err, tc.want)
-				}
-			}
-			probe := newSeqProbe(t, 1)
-			probe.owner = goroutineID()
-			vals, errs := probe.drain(ants.MapSeq(tc.ctx, tc.r, probe.ints(3), tc.fn))
-			if !slices.Equal(vals, []int{0}) || !slices.Equal(errs, []error{tc.want}) {
-				t.Errorf("MapSeq yielded values %v, errors %v; want one pair (0, %v)", vals, errs, tc.want)
-			}
-			if c := probe.calls.Load(); c != 0 {
-				t.Errorf("MapSeq called its input %d times, want never", c)
-			}
-		})
-	}
-	t.Run("a nil input makes MapSeq yield nothing", func(t *testing.T) {
-		n := 0
-		for range ants.MapSeq(context.Background(), p, nil, fn) {
-			n++
-		}
-		if n != 0 {
-			t.Errorf("MapSeq over a nil input yielded %d pairs, want none", n)
-		}
-	})
-	if c := calls.Load(); c != 0 {
-		t.Errorf("fn ran %d times on bad input", c)
-	}
-	mustRelease(t, p)
-}
-
 func TestMapParentCancelSkipsTheItemsNotStartedAndReportsTheCause(t *testing.T) {
 	const n = 10
 	cause := errors.New("shutting down")
-	for _, tc := range groupPools(t, 2) {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 2)
 			for _, m := range mappingFuncs {
-				t.Run(m.name+" stops after the two running items", func(t *testing.T) {
+				t.Run(m.name, func(t *testing.T) { // stops after the two running items
 					ctx, cancel := context.WithCancelCause(context.Background())
 					defer cancel(nil)
 					started, gate := make(chan int, n), make(chan struct{})
@@ -430,7 +362,7 @@ func TestMapParentCancelSkipsTheItemsNotStartedAndReportsTheCause(t *testing.T) 
 					}
 					done := make(chan result, 1)
 					go func() {
-						out, err := m.run(ctx, tc.pool, mappingInts(n), func(_ context.Context, i int) (int, error) {
+						out, err := m.run(ctx, p.runner, seq(n), func(_ context.Context, i int) (int, error) {
 							ran.Add(1)
 							started <- i
 							<-gate // finishes its work whatever the context says
@@ -456,7 +388,7 @@ func TestMapParentCancelSkipsTheItemsNotStartedAndReportsTheCause(t *testing.T) 
 					}
 				})
 			}
-			mustRelease(t, tc.pool)
+			mustRelease(t, p)
 		})
 	}
 }
@@ -469,15 +401,15 @@ func TestMapNeverRunsMoreThanTheCapacityOrTheLimit(t *testing.T) {
 		opts  []ants.GroupOption
 		bound int32
 	}{
-		{"the pool's capacity bounds it", 3, nil, 3},
-		{"WithLimit bounds it below the capacity", 8, []ants.GroupOption{ants.WithLimit(2)}, 2},
+		{"cap", 3, nil, 3}, // the pool's capacity bounds it
+		{"limit", 8, []ants.GroupOption{ants.WithLimit(2)}, 2}, // WithLimit bounds it below the capacity
 	} {
 		t.Run(bc.name, func(t *testing.T) {
-			for _, tc := range groupPools(t, bc.size) {
+			for _, p := range newPools(t, runnerKinds, bc.size) {
 				for _, m := range mappingFuncs {
 					var g gauge
 					var ran atomic.Int32
-					_, err := m.run(context.Background(), tc.pool, mappingInts(n), func(_ context.Context, i int) (int, error) {
+					_, err := m.run(context.Background(), p.runner, seq(n), func(_ context.Context, i int) (int, error) {
 						g.enter()
 						defer g.exit()
 						ran.Add(1)
@@ -487,16 +419,16 @@ func TestMapNeverRunsMoreThanTheCapacityOrTheLimit(t *testing.T) {
 						return i, nil
 					}, bc.opts...)
 					if err != nil {
-						t.Errorf("%s on %s = %v, want nil", m.name, tc.name, err)
+						t.Errorf("%s on %s = %v, want nil", m.name, p.name, err)
 					}
 					if mx := g.max.Load(); mx > bc.bound || mx < 1 {
-						t.Errorf("%s on %s ran %d items at once, want 1 to %d", m.name, tc.name, mx, bc.bound)
+						t.Errorf("%s on %s ran %d items at once, want 1 to %d", m.name, p.name, mx, bc.bound)
 					}
 					if r := ran.Load(); r != n {
-						t.Errorf("%s on %s ran %d items, want %d", m.name, tc.name, r, n)
+						t.Errorf("%s on %s ran %d items, want %d", m.name, p.name, r, n)
 					}
 				}
-				mustRelease(t, tc.pool)
+				mustRelease(t, p)
 			}
 		})
 	}
@@ -506,12 +438,13 @@ func TestMapNeverRunsMoreThanTheCapacityOrTheLimit(t *testing.T) {
 
 func TestMapSeqYieldsPairsInInputOrder(t *testing.T) {
 	const n = 8
-	for _, tc := range groupPools(t, n) {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Run("items that finish in reverse order", func(t *testing.T) {
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, n)
+			t.Run("reverse", func(t *testing.T) { // items that finish in reverse order
 				fn, finished := mappingReverse(n, mappingNoFailure)
 				probe := newSeqProbe(t, n)
-				vals, errs := probe.drain(ants.MapSeq(context.Background(), tc.pool, probe.ints(n), fn))
+				vals, errs := probe.drain(ants.MapSeq(context.Background(), p.runner, probe.ints(n), fn))
 				if want := []int{0, 10, 20, 30, 40, 50, 60, 70}; !slices.Equal(vals, want) {
 					t.Errorf("values = %v, want %v", vals, want)
 				}
@@ -522,10 +455,10 @@ func TestMapSeqYieldsPairsInInputOrder(t *testing.T) {
 					t.Errorf("the items finished in order %v, want %v (the test's premise)", got, want)
 				}
 			})
-			t.Run("many items of uneven length", func(t *testing.T) {
+			t.Run("uneven", func(t *testing.T) { // many items of uneven length
 				m := rounds(5000, 1000)
 				probe := newSeqProbe(t, n)
-				vals, errs := probe.drain(ants.MapSeq(context.Background(), tc.pool, probe.ints(m), func(_ context.Context, i int) (int, error) {
+				vals, errs := probe.drain(ants.MapSeq(context.Background(), p.runner, probe.ints(m), func(_ context.Context, i int) (int, error) {
 					for range (i * 7919) % 13 {
 						runtime.Gosched()
 					}
@@ -540,7 +473,7 @@ func TestMapSeqYieldsPairsInInputOrder(t *testing.T) {
 					}
 				}
 			})
-			mustRelease(t, tc.pool)
+			mustRelease(t, p)
 		})
 	}
 }
@@ -551,92 +484,86 @@ func TestMapSeqYieldsPairsInInputOrder(t *testing.T) {
 func TestMapSeqRunsAFullWindowAtOnce(t *testing.T) {
 	gmp := runtime.GOMAXPROCS(0)
 	for _, tc := range []struct {
-		name   string
-		runner func() (ants.Runner, releaser)
-		opts   []ants.GroupOption
-		window int
+		name    string
+		size    int
+		opts    []ants.GroupOption
+		capless bool // hide the runner's Cap method
+		window  int
 	}{
-		{"a pool of 4 runs 4", func() (ants.Runner, releaser) {
-			p, _ := ants.NewPool(4)
-			return p, p
-		}, nil, 4},
-		{"a multi-pool of 4 runs 4", func() (ants.Runner, releaser) {
-			mp, _ := ants.NewMultiPool(4, 1, ants.RoundRobin)
-			return mp, mp
-		}, nil, 4},
-		{"WithLimit(3) on a pool of 8 runs 3", func() (ants.Runner, releaser) {
-			p, _ := ants.NewPool(8)
-			return p, p
-		}, []ants.GroupOption{ants.WithLimit(3)}, 3},
-		{"a runner without a Cap method runs 2×GOMAXPROCS", func() (ants.Runner, releaser) {
-			p, _ := ants.NewPool(4 * gmp)
-			return caplessRunner{p}, p
-		}, nil, 2 * gmp},
+		{"cap", 4, nil, false, 4},                                     // a pool of 4 runs 4
+		{"limit", 8, []ants.GroupOption{ants.WithLimit(3)}, false, 3}, // WithLimit(3) on a pool of 8 runs 3
+		{"no-cap", 4 * gmp, nil, true, 2 * gmp},                       // a runner without a Cap method runs 2×GOMAXPROCS
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				r, rel := tc.runner()
-				n := 3 * tc.window
-				var g gauge
-				gate := make(chan struct{})
-				probe := newSeqProbe(t, tc.window)
-				fn := func(_ context.Context, i int) (int, error) {
-					g.enter()
-					defer g.exit()
-					<-gate
-					return 10 * i, nil
-				}
-				type pairs struct {
-					vals []int
-					errs []error
-				}
-				done := make(chan pairs, 1)
-				go func() {
-					vals, errs := probe.drain(ants.MapSeq(context.Background(), r, probe.ints(n), fn, tc.opts...))
-					done <- pairs{vals, errs}
-				}()
-				synctest.Wait()
-				if cur := g.cur.Load(); int(cur) != tc.window {
-					t.Errorf("%d items running at once, want the window, %d", cur, tc.window)
-				}
-				if h := probe.handed.Load(); int(h) != tc.window {
-					t.Errorf("%d items pulled with none yielded, want the window, %d", h, tc.window)
-				}
-				close(gate)
-				res := <-done
-				if len(res.vals) != n {
-					t.Errorf("%d pairs, want %d", len(res.vals), n)
-				}
-				for i := range res.vals {
-					if res.vals[i] != 10*i || res.errs[i] != nil {
-						t.Errorf("pair %d = (%d, %v), want (%d, nil)", i, res.vals[i], res.errs[i], 10*i)
+		for _, k := range runnerKinds.each() {
+			t.Run(tc.name+"/"+k.String(), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, tc.size)
+					r := p.runner
+					if tc.capless {
+						r = caplessRunner{r}
 					}
-				}
-				if mx := g.max.Load(); int(mx) != tc.window {
-					t.Errorf("at most %d items ran at once, want the window, %d", mx, tc.window)
-				}
-				mustRelease(t, rel)
+					n := 3 * tc.window
+					var g gauge
+					gate := make(chan struct{})
+					probe := newSeqProbe(t, tc.window)
+					fn := func(_ context.Context, i int) (int, error) {
+						g.enter()
+						defer g.exit()
+						<-gate
+						return 10 * i, nil
+					}
+					type pairs struct {
+						vals []int
+						errs []error
+					}
+					done := make(chan pairs, 1)
+					go func() {
+						vals, errs := probe.drain(ants.MapSeq(context.Background(), r, probe.ints(n), fn, tc.opts...))
+						done <- pairs{vals, errs}
+					}()
+					synctest.Wait()
+					if cur := g.cur.Load(); int(cur) != tc.window {
+						t.Errorf("%d items running at once, want the window, %d", cur, tc.window)
+					}
+					if h := probe.handed.Load(); int(h) != tc.window {
+						t.Errorf("%d items pulled with none yielded, want the window, %d", h, tc.window)
+					}
+					close(gate)
+					res := <-done
+					if len(res.vals) != n {
+						t.Errorf("%d pairs, want %d", len(res.vals), n)
+					}
+					for i := range res.vals {
+						if res.vals[i] != 10*i || res.errs[i] != nil {
+							t.Errorf("pair %d = (%d, %v), want (%d, nil)", i, res.vals[i], res.errs[i], 10*i)
+						}
+					}
+					if mx := g.max.Load(); int(mx) != tc.window {
+						t.Errorf("at most %d items ran at once, want the window, %d", mx, tc.window)
+					}
+					mustRelease(t, p)
+				})
 			})
-		})
+		}
 	}
 }
 
 func TestMapSeqNeverHoldsMoreThanTheWindow(t *testing.T) {
-	t.Run("with a consumer that keeps up", func(t *testing.T) {
+	t.Run("keeping-up", func(t *testing.T) { // with a consumer that keeps up
 		for _, wc := range []struct {
 			name   string
 			size   int
 			opts   []ants.GroupOption
 			window int
 		}{
-			{"the capacity", 4, nil, 4},
-			{"WithLimit", 8, []ants.GroupOption{ants.WithLimit(2)}, 2},
+			{"cap", 4, nil, 4},
+			{"limit", 8, []ants.GroupOption{ants.WithLimit(2)}, 2},
 		} {
-			for _, tc := range groupPools(t, wc.size) {
+			for _, p := range newPools(t, runnerKinds, wc.size) {
 				n := rounds(5000, 1000)
 				var g gauge
 				probe := newSeqProbe(t, wc.window)
-				vals, _ := probe.drain(ants.MapSeq(context.Background(), tc.pool, probe.ints(n), func(_ context.Context, i int) (int, error) {
+				vals, _ := probe.drain(ants.MapSeq(context.Background(), p.runner, probe.ints(n), func(_ context.Context, i int) (int, error) {
 					g.enter()
 					defer g.exit()
 					for range i % 5 {
@@ -645,20 +572,20 @@ func TestMapSeqNeverHoldsMoreThanTheWindow(t *testing.T) {
 					return i, nil
 				}, wc.opts...))
 				if len(vals) != n {
-					t.Errorf("%s on %s: %d pairs, want %d", wc.name, tc.name, len(vals), n)
+					t.Errorf("%s on %s: %d pairs, want %d", wc.name, p.name, len(vals), n)
 				}
 				if mx := probe.maxHeld.Load(); mx > int64(wc.window) || mx < 1 {
-					t.Errorf("%s on %s: at most %d items pulled and not yet yielded, want 1 to %d", wc.name, tc.name, mx, wc.window)
+					t.Errorf("%s on %s: at most %d items pulled and not yet yielded, want 1 to %d", wc.name, p.name, mx, wc.window)
 				}
 				if mx := g.max.Load(); int(mx) > wc.window {
-					t.Errorf("%s on %s: %d items ran at once, want at most %d", wc.name, tc.name, mx, wc.window)
+					t.Errorf("%s on %s: %d items ran at once, want at most %d", wc.name, p.name, mx, wc.window)
 				}
-				t.Logf("%s on %s: at most %d items held, %d running", wc.name, tc.name, probe.maxHeld.Load(), g.max.Load())
-				mustRelease(t, tc.pool)
+				t.Logf("%s on %s: at most %d items held, %d running", wc.name, p.name, probe.maxHeld.Load(), g.max.Load())
+				mustRelease(t, p)
 			}
 		}
 	})
-	t.Run("a slow consumer stops the producer", func(t *testing.T) {
+	t.Run("slow-consumer", func(t *testing.T) { // a slow consumer stops the producer
 		synctest.Test(t, func(t *testing.T) {
 			const window, n = 4, 12
 			p, _ := ants.NewPool(window)
@@ -716,9 +643,10 @@ func TestMapSeqNeverHoldsMoreThanTheWindow(t *testing.T) {
 
 func TestMapSeqBreakEndsEveryTaskAndTheInput(t *testing.T) {
 	const window, stopAt = 4, 5
-	for _, tc := range groupPools(t, window) {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Run("no task runs after the loop and the input is told to stop", func(t *testing.T) {
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, window)
+			t.Run("break", func(t *testing.T) { // no task runs after the loop and the input is told to stop
 				probe := newSeqProbe(t, window)
 				var g gauge
 				var starts atomic.Int32
@@ -734,7 +662,7 @@ func TestMapSeqBreakEndsEveryTaskAndTheInput(t *testing.T) {
 				}
 				probe.owner = goroutineID()
 				seen := 0
-				for v, err := range ants.MapSeq(context.Background(), tc.pool, probe.ints(-1), fn) {
+				for v, err := range ants.MapSeq(context.Background(), p.runner, probe.ints(-1), fn) {
 					if v != 10*seen || err != nil {
 						t.Errorf("pair %d = (%d, %v), want (%d, nil)", seen, v, err, 10*seen)
 					}
@@ -757,14 +685,14 @@ func TestMapSeqBreakEndsEveryTaskAndTheInput(t *testing.T) {
 					t.Errorf("%d fn calls for %d items pulled; want no more calls than items, and at most %d items", s, h, stopAt+window)
 				}
 				atEnd := starts.Load()
-				mustRelease(t, tc.pool)
+				mustRelease(t, p)
 				if s := starts.Load(); s != atEnd {
 					t.Errorf("%d fn calls started after the loop ended", s-atEnd)
 				}
 			})
 		})
 	}
-	t.Run("an input that goes on after its yield returned false gets false, and its items never run", func(t *testing.T) {
+	t.Run("input-ignores-stop", func(t *testing.T) { // an input that goes on after its yield returned false gets false, and its items never run
 		p, _ := ants.NewPool(window)
 		var maxRun atomic.Int32
 		maxRun.Store(-1)
@@ -804,11 +732,12 @@ func TestMapSeqBreakEndsEveryTaskAndTheInput(t *testing.T) {
 
 func TestMapSeqStopsAtTheFirstErrorPair(t *testing.T) {
 	const window, n = 4, 10
-	for _, tc := range groupPools(t, window) {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, window)
 			probe := newSeqProbe(t, window)
 			before := make(chan struct{}, 3)
-			vals, errs := probe.drain(ants.MapSeq(context.Background(), tc.pool, probe.ints(n), func(_ context.Context, i int) (int, error) {
+			vals, errs := probe.drain(ants.MapSeq(context.Background(), p.runner, probe.ints(n), func(_ context.Context, i int) (int, error) {
 				switch {
 				case i < 3:
 					before <- struct{}{}
@@ -829,7 +758,7 @@ func TestMapSeqStopsAtTheFirstErrorPair(t *testing.T) {
 			if !probe.returned.Load() {
 				t.Error("the input function had not returned when the loop ended")
 			}
-			mustRelease(t, tc.pool)
+			mustRelease(t, p)
 		})
 	}
 }
@@ -840,11 +769,12 @@ func TestMapSeqWithCollectErrorsYieldsEveryPair(t *testing.T) {
 	for i := range errs {
 		errs[i] = fmt.Errorf("item %d: %w", i, errBoom)
 	}
-	for _, tc := range groupPools(t, 4) {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 4)
 			var calls atomic.Int32
 			probe := newSeqProbe(t, 4)
-			vals, got := probe.drain(ants.MapSeq(context.Background(), tc.pool, probe.ints(n), func(_ context.Context, i int) (int, error) {
+			vals, got := probe.drain(ants.MapSeq(context.Background(), p.runner, probe.ints(n), func(_ context.Context, i int) (int, error) {
 				calls.Add(1)
 				if i == 3 || i == 6 {
 					return 999, errs[i]
@@ -860,7 +790,7 @@ func TestMapSeqWithCollectErrorsYieldsEveryPair(t *testing.T) {
 			if c := calls.Load(); c != n {
 				t.Errorf("fn ran %d times, want %d", c, n)
 			}
-			mustRelease(t, tc.pool)
+			mustRelease(t, p)
 		})
 	}
 }
@@ -901,10 +831,11 @@ func TestMapSeqParentCancelStopsPullingAndAPairCarriesTheCause(t *testing.T) {
 		}
 		return res
 	}
-	for _, tc := range groupPools(t, window) {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Run("items that finish their work: a last pair carries the cause", func(t *testing.T) {
-				res := cancelMidStream(t, tc.pool, newSeqProbe(t, window), func(gate <-chan struct{}) mappingFn {
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, window)
+			t.Run("finish", func(t *testing.T) { // items that finish their work: a last pair carries the cause
+				res := cancelMidStream(t, p.runner, newSeqProbe(t, window), func(gate <-chan struct{}) mappingFn {
 					return func(_ context.Context, i int) (int, error) { <-gate; return 10 * i, nil }
 				})
 				if want := []int{0, 10, 0}; !slices.Equal(res.vals, want) {
@@ -914,8 +845,8 @@ func TestMapSeqParentCancelStopsPullingAndAPairCarriesTheCause(t *testing.T) {
 					t.Errorf("errors = %v, want nil, nil, then the cause", res.errs)
 				}
 			})
-			t.Run("items that return ctx.Err(): a pair says cancelled", func(t *testing.T) {
-				res := cancelMidStream(t, tc.pool, newSeqProbe(t, window), func(<-chan struct{}) mappingFn {
+			t.Run("ctx-err", func(t *testing.T) { // items that return ctx.Err(): a pair says cancelled
+				res := cancelMidStream(t, p.runner, newSeqProbe(t, window), func(<-chan struct{}) mappingFn {
 					return func(ctx context.Context, _ int) (int, error) { <-ctx.Done(); return 0, ctx.Err() }
 				})
 				if !slices.ContainsFunc(res.errs, func(err error) bool {
@@ -924,20 +855,20 @@ func TestMapSeqParentCancelStopsPullingAndAPairCarriesTheCause(t *testing.T) {
 					t.Errorf("errors = %v, want a pair that says cancelled", res.errs)
 				}
 			})
-			t.Run("with WithCollectErrors every started item's pair comes, then the cause", func(t *testing.T) {
-				res := cancelMidStream(t, tc.pool, newSeqProbe(t, window), func(<-chan struct{}) mappingFn {
+			t.Run("collect", func(t *testing.T) { // with WithCollectErrors every started item's pair comes, then the cause
+				res := cancelMidStream(t, p.runner, newSeqProbe(t, window), func(<-chan struct{}) mappingFn {
 					return func(ctx context.Context, _ int) (int, error) { <-ctx.Done(); return 0, ctx.Err() }
 				}, ants.WithCollectErrors())
 				if len(res.errs) != 3 || !errors.Is(res.errs[0], context.Canceled) || !errors.Is(res.errs[1], context.Canceled) || !errors.Is(res.errs[2], cause) {
 					t.Errorf("errors = %v, want Canceled, Canceled, then the cause", res.errs)
 				}
 			})
-			t.Run("a context cancelled before the loop yields one pair and never pulls", func(t *testing.T) {
+			t.Run("cancelled-before", func(t *testing.T) { // a context cancelled before the loop yields one pair and never pulls
 				ctx, cancel := context.WithCancelCause(context.Background())
 				cancel(cause)
 				var calls atomic.Int32
 				probe := newSeqProbe(t, window)
-				vals, errs := probe.drain(ants.MapSeq(ctx, tc.pool, probe.ints(-1), func(context.Context, int) (int, error) {
+				vals, errs := probe.drain(ants.MapSeq(ctx, p.runner, probe.ints(-1), func(context.Context, int) (int, error) {
 					calls.Add(1)
 					return 1, nil
 				}))
@@ -948,7 +879,7 @@ func TestMapSeqParentCancelStopsPullingAndAPairCarriesTheCause(t *testing.T) {
 					t.Errorf("fn ran %d times, the input was called %d times; want never", c, pc)
 				}
 			})
-			mustRelease(t, tc.pool)
+			mustRelease(t, p)
 		})
 	}
 }
@@ -959,8 +890,9 @@ func TestMapSeqParentCancelStopsPullingAndAPairCarriesTheCause(t *testing.T) {
 // pair carries its cause (here errBoom), so the consumer sees why the
 // iteration stopped, as Map's caller does.
 func TestMapSeqReportsTheErrorThatStoppedTheGroup(t *testing.T) {
-	for _, tc := range groupPools(t, 4) {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 4)
 			fn := func() mappingFn {
 				started := make(chan struct{})
 				return func(ctx context.Context, i int) (int, error) {
@@ -976,22 +908,23 @@ func TestMapSeqReportsTheErrorThatStoppedTheGroup(t *testing.T) {
 					return 10 * i, nil
 				}
 			}
-			if _, err := ants.Map(context.Background(), tc.pool, mappingInts(6), fn()); !errors.Is(err, errBoom) {
+			if _, err := ants.Map(context.Background(), p.runner, seq(6), fn()); !errors.Is(err, errBoom) {
 				t.Errorf("Map = %v, want errBoom (the premise)", err)
 			}
 			probe := newSeqProbe(t, 4)
-			_, errs := probe.drain(ants.MapSeq(context.Background(), tc.pool, probe.ints(6), fn()))
+			_, errs := probe.drain(ants.MapSeq(context.Background(), p.runner, probe.ints(6), fn()))
 			if !slices.ContainsFunc(errs, func(err error) bool { return errors.Is(err, errBoom) }) {
 				t.Errorf("MapSeq yielded errors %v; want a pair with errBoom, the group's cause", errs)
 			}
-			mustRelease(t, tc.pool)
+			mustRelease(t, p)
 		})
 	}
 }
 
 func TestMapSeqConsumerPanicPropagatesAndLeavesNoTaskRunning(t *testing.T) {
-	for _, tc := range groupPools(t, 4) {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 4)
 			var g gauge
 			fn := func(ctx context.Context, i int) (int, error) {
 				g.enter()
@@ -1007,7 +940,7 @@ func TestMapSeqConsumerPanicPropagatesAndLeavesNoTaskRunning(t *testing.T) {
 			var recovered any
 			func() {
 				defer func() { recovered = recover() }()
-				for range ants.MapSeq(context.Background(), tc.pool, probe.ints(-1), fn) {
+				for range ants.MapSeq(context.Background(), p.runner, probe.ints(-1), fn) {
 					panic("consumer failed")
 				}
 			}()
@@ -1020,7 +953,7 @@ func TestMapSeqConsumerPanicPropagatesAndLeavesNoTaskRunning(t *testing.T) {
 			if !probe.returned.Load() {
 				t.Error("the input function had not returned when the panic left the loop")
 			}
-			mustRelease(t, tc.pool)
+			mustRelease(t, p)
 		})
 	}
 }
@@ -1113,65 +1046,4 @@ func TestMapSeqHoldsTheHeapFlat(t *testing.T) {
 		t.Errorf("peak heap grew from %d B for %d items to %d B for %d items: MapSeq holds more than its window", smallPeak, small, bigPeak, big)
 	}
 	mustRelease(t, p)
-}
-
-// ---- benchmarks ----
-
-// BenchmarkMapSeq reports the peak heap of a MapSeq over tiny items: it
-// should not depend on how many there are.
-func BenchmarkMapSeq(b *testing.B) {
-	for _, bc := range []struct {
-		name string
-		n    int
-	}{{"items=100k", 100_000}, {"items=1M", 1_000_000}} {
-		b.Run(bc.name, func(b *testing.B) {
-			p, _ := ants.NewPool(runtime.GOMAXPROCS(0))
-			b.ReportAllocs()
-			var peak uint64
-			for b.Loop() {
-				peak = max(peak, mapSeqPeakHeap(b, p, bc.n, 1024))
-			}
-			b.ReportMetric(float64(peak), "peak-heap-B")
-			mustRelease(b, p)
-		})
-	}
-}
-
-const mapBenchItems = 100_000
-
-func mapBenchDouble(x int) int { return 2 * x }
-
-// BenchmarkMap is one Map of 100,000 tiny items a loop; compare
-// BenchmarkHandWrittenGroupMap, what a user would write instead.
-func BenchmarkMap(b *testing.B) {
-	p, _ := ants.NewPool(runtime.GOMAXPROCS(0))
-	in := mappingInts(mapBenchItems)
-	ctx := context.Background()
-	fn := func(_ context.Context, x int) (int, error) { return mapBenchDouble(x), nil }
-	b.ReportAllocs()
-	for b.Loop() {
-		out, err := ants.Map(ctx, p, in, fn)
-		if err != nil || out[len(out)-1] != mapBenchDouble(mapBenchItems-1) {
-			b.Fatalf("Map = %v", err)
-		}
-	}
-	mustRelease(b, p)
-}
-
-func BenchmarkHandWrittenGroupMap(b *testing.B) {
-	p, _ := ants.NewPool(runtime.GOMAXPROCS(0))
-	in := mappingInts(mapBenchItems)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		g := p.Group(ctx)
-		out := make([]int, len(in))
-		for i := range in {
-			g.Go(func(context.Context) error { out[i] = mapBenchDouble(in[i]); return nil })
-		}
-		if err := g.Wait(); err != nil || out[len(out)-1] != mapBenchDouble(mapBenchItems-1) {
-			b.Fatalf("Wait = %v", err)
-		}
-	}
-	mustRelease(b, p)
 }

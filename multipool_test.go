@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -12,7 +11,7 @@ import (
 	"github.com/antspool/ants"
 )
 
-func TestMultiPoolStrategies(t *testing.T) {
+func TestMultiPoolStrategiesSpreadTasksEvenly(t *testing.T) {
 	for _, lbs := range []ants.LoadBalancingStrategy{ants.RoundRobin, ants.LeastTasks} {
 		mp, err := ants.NewMultiPool(4, 3, lbs)
 		if err != nil {
@@ -34,80 +33,31 @@ func TestMultiPoolStrategies(t *testing.T) {
 }
 
 func TestMultiPoolByIndexRejectsBadIndexes(t *testing.T) {
-	mp, _ := ants.NewMultiPool(3, 2, ants.RoundRobin)
-	f, _ := ants.NewMultiPoolWithFunc(3, 2, func(any) {}, ants.RoundRobin)
-	g, _ := ants.NewMultiPoolWithFuncGeneric(3, 2, func(int) {}, ants.LeastTasks)
 	type byIndex interface {
 		RunningByIndex(int) (int, error)
 		FreeByIndex(int) (int, error)
 		WaitingByIndex(int) (int, error)
 	}
-	for _, p := range []byIndex{mp, f, g} {
-		for _, idx := range []int{-1, 3, 100} {
-			for name, m := range map[string]func(int) (int, error){
-				"RunningByIndex": p.RunningByIndex, "FreeByIndex": p.FreeByIndex, "WaitingByIndex": p.WaitingByIndex,
-			} {
-				if n, err := m(idx); n != -1 || !errors.Is(err, ants.ErrInvalidPoolIndex) {
-					t.Errorf("%T.%s(%d) = %d, %v; want -1, ErrInvalidPoolIndex", p, name, idx, n, err)
+	for _, k := range append(multiKinds.each(), (multiKinds | leastTasks).each()...) {
+		t.Run(k.String(), func(t *testing.T) {
+			tp := newPool(t, k, 3) // three sub-pools of one worker
+			p := tp.anyPool.(byIndex)
+			for _, idx := range []int{-1, 3, 100} {
+				for name, m := range map[string]func(int) (int, error){
+					"RunningByIndex": p.RunningByIndex, "FreeByIndex": p.FreeByIndex, "WaitingByIndex": p.WaitingByIndex,
+				} {
+					if n, err := m(idx); n != -1 || !errors.Is(err, ants.ErrInvalidPoolIndex) {
+						t.Errorf("%s(%d) = %d, %v; want -1, ErrInvalidPoolIndex", name, idx, n, err)
+					}
 				}
 			}
-		}
-		for idx := range 3 {
-			if n, err := p.FreeByIndex(idx); n != 2 || err != nil {
-				t.Errorf("%T.FreeByIndex(%d) = %d, %v; want 2, nil", p, idx, n, err)
+			for idx := range 3 {
+				if n, err := p.FreeByIndex(idx); n != 1 || err != nil {
+					t.Errorf("FreeByIndex(%d) = %d, %v; want 1, nil", idx, n, err)
+				}
 			}
-		}
-	}
-	mustRelease(t, mp)
-	mustRelease(t, f)
-	mustRelease(t, g)
-}
-
-func TestMultiPoolBadInput(t *testing.T) {
-	fn := func(any) {}
-	tests := []struct {
-		name string
-		new  func() error
-		want error
-	}{
-		{"size 0", func() error { _, err := ants.NewMultiPool(0, 1, ants.RoundRobin); return err }, ants.ErrInvalidMultiPoolSize},
-		{"negative size", func() error { _, err := ants.NewMultiPoolWithFunc(-1, 1, fn, ants.RoundRobin); return err }, ants.ErrInvalidMultiPoolSize},
-		{"unknown strategy", func() error { _, err := ants.NewMultiPool(2, 1, 8); return err }, ants.ErrInvalidLoadBalancingStrategy},
-		{"strategy 0", func() error { _, err := ants.NewMultiPoolWithFuncGeneric(2, 1, func(int) {}, 0); return err }, ants.ErrInvalidLoadBalancingStrategy},
-		{"nil function", func() error { _, err := ants.NewMultiPoolWithFunc(2, 1, nil, ants.RoundRobin); return err }, ants.ErrLackPoolFunc},
-		{"nil generic function", func() error {
-			_, err := ants.NewMultiPoolWithFuncGeneric[int](2, 1, nil, ants.LeastTasks)
-			return err
-		}, ants.ErrLackPoolFunc},
-		{"bad option", func() error {
-			_, err := ants.NewMultiPool(2, 1, ants.RoundRobin, ants.WithExpiryDuration(-1))
-			return err
-		}, ants.ErrInvalidPoolExpiry},
-		{"prealloc, unlimited sub-pools", func() error {
-			_, err := ants.NewMultiPool(2, 0, ants.RoundRobin, ants.WithPreAlloc(true))
-			return err
-		}, ants.ErrInvalidPreAllocSize},
-	}
-	for _, tt := range tests {
-		if err := tt.new(); !errors.Is(err, tt.want) {
-			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
-		}
-	}
-
-	mp, _ := ants.NewMultiPool(2, 0, ants.RoundRobin) // sizePerPool <= 0: unlimited, as in ants
-	if mp.Cap() != -1 || mp.Free() != -1 {
-		t.Errorf("unlimited multi-pool: Cap, Free = %d, %d; want -1, -1", mp.Cap(), mp.Free())
-	}
-	if err := mp.Submit(nil); !errors.Is(err, ants.ErrNilTask) {
-		t.Errorf("Submit(nil) = %v, want ErrNilTask", err)
-	}
-	//lint:ignore SA1012 a nil context is the bad input under test
-	if err := mp.SubmitCtx(nil, func(context.Context) {}); !errors.Is(err, ants.ErrNilContext) {
-		t.Errorf("SubmitCtx(nil, task) = %v, want ErrNilContext", err)
-	}
-	mustRelease(t, mp)
-	if err := mp.Submit(nil); !errors.Is(err, ants.ErrPoolClosed) {
-		t.Errorf("Submit(nil) after release = %v, want ErrPoolClosed", err)
+			mustRelease(t, tp)
+		})
 	}
 }
 
@@ -154,160 +104,49 @@ func TestMultiPoolDoesNotWaitOnABusySubPool(t *testing.T) {
 	})
 }
 
-// Callers wait in one line for the whole multi-pool. One worker serves the
-// line here (the other sub-pools stay busy), so tasks run in the order
-// their callers were admitted: arrival order.
-func TestMultiPoolWaitersAreServedInOrder(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var mu sync.Mutex
-		var order []int
-		var ran sync.WaitGroup
-		first, rest := make(chan struct{}), make(chan struct{})
-		mp, _ := ants.NewMultiPoolWithFuncGeneric(3, 1, func(i int) {
-			switch i {
-			case -1:
-				<-first
-			case -2:
-				<-rest
-			default:
-				mu.Lock()
-				order = append(order, i)
-				mu.Unlock()
-				ran.Done()
-			}
-		}, ants.LeastTasks)
-		for _, i := range []int{-1, -2, -2} {
-			_ = mp.Invoke(i)
-		}
-		synctest.Wait()
-		ran.Add(9)
-		for i := range 9 {
-			go func() {
-				if i%2 == 0 {
-					_ = mp.Invoke(i)
-				} else {
-					_ = mp.InvokeCtx(context.Background(), i)
+// A release that times out on one sub-pool says which, under one prefix,
+// and still closes the multi-pool.
+func TestMultiPoolReleaseNamesTheLateSubPool(t *testing.T) {
+	for _, k := range multiKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				stuck := make(chan struct{})
+				stuckPool := func() *testPool {
+					p := newPool(t, k, 3)            // RoundRobin over three sub-pools of one worker
+					_ = p.submit(func() { <-stuck }) // sub-pool 0 is stuck
+					_ = p.submit(func() {})
+					_ = p.submit(func() {})
+					synctest.Wait()
+					return p
 				}
-			}()
-			synctest.Wait()
-		}
-		close(first)
-		ran.Wait()
-		close(rest)
-		mustRelease(t, mp)
-		for i, got := range order {
-			if got != i {
-				t.Fatalf("ran in order %v, want arrival order", order)
-			}
-		}
-	})
-}
-
-func TestMultiPoolCtx(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		mp, _ := ants.NewMultiPool(2, 1, ants.RoundRobin)
-		cancelled, cancel := context.WithCancel(context.Background())
-		cancel()
-		if err := mp.SubmitCtx(cancelled, func(context.Context) { t.Error("ran") }); !errors.Is(err, context.Canceled) {
-			t.Errorf("SubmitCtx with a done ctx = %v", err)
-		}
-		b := newBlocker()
-		b.fill(t, mp.Submit, 2)
-		ctx, cancel := context.WithCancel(context.Background())
-		errc := make(chan error, 1)
-		go func() { errc <- mp.SubmitCtx(ctx, func(context.Context) { t.Error("ran") }) }()
-		synctest.Wait()
-		if mp.Waiting() != 1 {
-			t.Fatalf("Waiting = %d, want 1", mp.Waiting())
-		}
-		start := time.Now()
-		cancel()
-		if err := <-errc; !errors.Is(err, context.Canceled) || time.Since(start) != 0 {
-			t.Errorf("SubmitCtx cancelled while waiting = %v after %v, want Canceled at once", err, time.Since(start))
-		}
-		if mp.Waiting() != 0 {
-			t.Errorf("Waiting = %d after cancel", mp.Waiting())
-		}
-		deadline, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		defer cancel2()
-		f, _ := ants.NewMultiPoolWithFunc(2, 1, func(any) { <-b.gate }, ants.LeastTasks)
-		_ = f.Invoke(nil)
-		_ = f.Invoke(nil)
-		if err := f.InvokeCtx(deadline, 1); !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("InvokeCtx on a full multi-pool = %v, want DeadlineExceeded", err)
-		}
-		b.open()
-		mustRelease(t, mp)
-		mustRelease(t, f)
-	})
-}
-
-func TestMultiPoolOverloadOptions(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		mp, _ := ants.NewMultiPool(2, 1, ants.RoundRobin, ants.WithNonblocking(true))
-		b := newBlocker()
-		b.fill(t, mp.Submit, 2)
-		if err := mp.Submit(func() {}); !errors.Is(err, ants.ErrPoolOverload) {
-			t.Errorf("Submit on a full nonblocking multi-pool = %v, want ErrPoolOverload", err)
-		}
-		// MaxBlockingTasks applies per sub-pool, as in ants: 2 sub-pools × 1.
-		q, _ := ants.NewMultiPool(2, 1, ants.RoundRobin, ants.WithMaxBlockingTasks(1))
-		b.fill(t, q.Submit, 2)
-		for range 2 {
-			go func() { _ = q.Submit(func() {}) }()
-		}
-		synctest.Wait()
-		if err := q.Submit(func() {}); !errors.Is(err, ants.ErrPoolOverload) {
-			t.Errorf("third blocked Submit = %v, want ErrPoolOverload", err)
-		}
-		b.open()
-		synctest.Wait()
-		mustRelease(t, mp)
-		mustRelease(t, q)
-	})
-}
-
-func TestMultiPoolReleaseWithOneSubPoolLate(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		stuck := make(chan struct{})
-		newPool := func() *ants.MultiPoolWithFuncGeneric[bool] {
-			mp, _ := ants.NewMultiPoolWithFuncGeneric(3, 1, func(block bool) {
-				if block {
-					<-stuck
+				p := stuckPool()
+				err := p.ReleaseTimeout(time.Second)
+				if !errors.Is(err, ants.ErrTimeout) {
+					t.Errorf("ReleaseTimeout = %v, want ErrTimeout", err)
 				}
-			}, ants.RoundRobin)
-			_ = mp.Invoke(true) // sub-pool 0 is stuck
-			_ = mp.Invoke(false)
-			_ = mp.Invoke(false)
-			synctest.Wait()
-			return mp
-		}
-		mp := newPool()
-		err := mp.ReleaseTimeout(time.Second)
-		if !errors.Is(err, ants.ErrTimeout) {
-			t.Errorf("ReleaseTimeout = %v, want ErrTimeout", err)
-		}
-		if err == nil || err.Error() != "ants: pool 0: operation timed out" {
-			t.Errorf("ReleaseTimeout = %q, want only sub-pool 0 named, under one prefix", err)
-		}
-		mp2 := newPool()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		if err := mp2.ReleaseContext(ctx); !errors.Is(err, context.DeadlineExceeded) || err.Error() != "ants: pool 0: context deadline exceeded" {
-			t.Errorf("ReleaseContext = %q, want DeadlineExceeded for sub-pool 0", err)
-		}
-		if err := mp2.ReleaseContext(context.Background()); !errors.Is(err, ants.ErrPoolClosed) {
-			t.Errorf("second ReleaseContext = %v, want ErrPoolClosed", err)
-		}
-		close(stuck)
-		synctest.Wait()
-		if mp.Running()+mp2.Running() != 0 {
-			t.Errorf("Running = %d after the stuck tasks returned", mp.Running()+mp2.Running())
-		}
-	})
+				if err == nil || err.Error() != "ants: pool 0: operation timed out" {
+					t.Errorf("ReleaseTimeout = %q, want only sub-pool 0 named, under one prefix", err)
+				}
+				q := stuckPool()
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				if err := q.ReleaseContext(ctx); !errors.Is(err, context.DeadlineExceeded) || err.Error() != "ants: pool 0: context deadline exceeded" {
+					t.Errorf("ReleaseContext = %q, want DeadlineExceeded for sub-pool 0", err)
+				}
+				if err := q.ReleaseContext(context.Background()); !errors.Is(err, ants.ErrPoolClosed) {
+					t.Errorf("second ReleaseContext = %v, want ErrPoolClosed", err)
+				}
+				close(stuck)
+				synctest.Wait()
+				if p.Running()+q.Running() != 0 {
+					t.Errorf("Running = %d after the stuck tasks returned", p.Running()+q.Running())
+				}
+			})
+		})
+	}
 }
 
-func TestMultiPoolReboot(t *testing.T) {
+func TestMultiPoolRebootReopensEverySubPool(t *testing.T) {
 	mp, _ := ants.NewMultiPool(2, 2, ants.LeastTasks)
 	for range 3 {
 		var wg sync.WaitGroup
@@ -335,45 +174,6 @@ func TestMultiPoolReboot(t *testing.T) {
 	mp.Release()
 	mp.Reboot()
 	mustRelease(t, mp)
-}
-
-func TestMultiPoolGroup(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		mp, _ := ants.NewMultiPool(2, 2, ants.RoundRobin)
-		g := mp.Group(context.Background(), ants.WithLimit(3), ants.WithRetry(constantRetry(time.Millisecond)))
-		var gg gauge
-		var total atomic.Int32
-		for range 30 {
-			task, _ := flaky(1) // each task fails once, then succeeds on retry
-			g.Go(func(ctx context.Context) error {
-				gg.enter()
-				defer gg.exit()
-				total.Add(1)
-				time.Sleep(time.Millisecond)
-				return task(ctx)
-			})
-		}
-		if err := g.Wait(); err != nil {
-			t.Fatalf("Wait = %v", err)
-		}
-		if total.Load() != 60 {
-			t.Errorf("%d attempts, want 60 (30 tasks, one retry each)", total.Load())
-		}
-		if m := gg.max.Load(); m > 3 {
-			t.Errorf("%d group tasks ran at once, limit 3", m)
-		}
-		h := mp.Group(context.Background())
-		h.Go(func(context.Context) error { return errBoom })
-		if err := h.Wait(); !errors.Is(err, errBoom) {
-			t.Errorf("Wait = %v, want errBoom", err)
-		}
-		mustRelease(t, mp)
-		k := mp.Group(context.Background())
-		k.Go(func(context.Context) error { return nil })
-		if err := k.Wait(); !errors.Is(err, ants.ErrPoolClosed) {
-			t.Errorf("Group on a released multi-pool: Wait = %v, want ErrPoolClosed", err)
-		}
-	})
 }
 
 // Reboot waits for every sub-pool's previous run before it opens any; a

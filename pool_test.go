@@ -3,14 +3,15 @@ package ants_test
 import (
 	"context"
 	"errors"
-	"fmt"
+	"math/rand/v2"
 	"runtime"
-	"strings"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+	"weak"
 
 	"go.uber.org/goleak"
 
@@ -18,193 +19,182 @@ import (
 )
 
 func TestPoolRunsEveryTaskWithinCapacity(t *testing.T) {
-	for _, prealloc := range []bool{false, true} {
-		t.Run(fmt.Sprintf("prealloc=%v", prealloc), func(t *testing.T) {
-			const size, tasks = 4, 2000
-			p, err := ants.NewPool(size, ants.WithPreAlloc(prealloc))
-			if err != nil {
-				t.Fatal(err)
+	for _, k := range (allKinds | bothModes).each() {
+		for _, prealloc := range []bool{false, true} {
+			name := k.String()
+			if prealloc {
+				name += "/prealloc"
 			}
-			var g gauge
-			var ran atomic.Int32
-			var wg sync.WaitGroup
-			wg.Add(tasks)
-			for range tasks {
-				err := p.Submit(func() {
-					defer wg.Done()
-					g.enter()
-					defer g.exit()
-					ran.Add(1)
-					runtime.Gosched() // let others overlap, if the pool would allow it
-				})
-				if err != nil {
-					t.Fatalf("Submit = %v", err)
+			t.Run(name, func(t *testing.T) {
+				const size, tasks = 4, 2000
+				p := newPool(t, k, size, ants.WithPreAlloc(prealloc))
+				var g gauge
+				var ran atomic.Int32
+				var wg sync.WaitGroup
+				wg.Add(tasks)
+				for range tasks {
+					err := p.submit(func() {
+						defer wg.Done()
+						g.enter()
+						defer g.exit()
+						ran.Add(1)
+						runtime.Gosched() // let others overlap, if the pool would allow it
+					})
+					if err != nil {
+						t.Fatalf("Submit = %v", err)
+					}
 				}
+				wg.Wait()
+				if ran.Load() != tasks {
+					t.Errorf("ran %d tasks, want %d", ran.Load(), tasks)
+				}
+				if m := g.max.Load(); m > size {
+					t.Errorf("%d tasks ran at once on a pool of %d", m, size)
+				}
+				if r := p.Running(); r > size {
+					t.Errorf("Running = %d, above Cap %d", r, size)
+				}
+				mustRelease(t, p)
+			})
+		}
+	}
+}
+
+func TestUnlimitedPoolNeverWaits(t *testing.T) {
+	for _, k := range allKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 0)
+			if p.Cap() != -1 || p.Free() != -1 {
+				t.Errorf("Cap, Free = %d, %d; want -1, -1", p.Cap(), p.Free())
 			}
-			wg.Wait()
-			if ran.Load() != tasks {
-				t.Errorf("ran %d tasks, want %d", ran.Load(), tasks)
+			b := newBlocker()
+			b.fill(t, p.submit, 100) // would hang if the pool waited at any size
+			if p.Running() != 100 {
+				t.Errorf("Running = %d, want 100", p.Running())
 			}
-			if m := g.max.Load(); m > size {
-				t.Errorf("%d tasks ran at once on a pool of %d", m, size)
+			p.Tune(10)
+			if p.Cap() != -1 {
+				t.Errorf("Tune changed an unlimited pool's Cap to %d", p.Cap())
 			}
-			if r := p.Running(); r > size {
-				t.Errorf("Running = %d, above Cap %d", r, size)
-			}
+			b.open()
 			mustRelease(t, p)
 		})
 	}
 }
 
-func TestUnlimitedPool(t *testing.T) {
-	p, _ := ants.NewPool(0)
-	if p.Cap() != -1 || p.Free() != -1 {
-		t.Errorf("Cap, Free = %d, %d; want -1, -1", p.Cap(), p.Free())
-	}
-	b := newBlocker()
-	b.fill(t, p.Submit, 100) // would hang if the pool waited at any size
-	if p.Running() != 100 {
-		t.Errorf("Running = %d, want 100", p.Running())
-	}
-	p.Tune(10)
-	if p.Cap() != -1 {
-		t.Errorf("Tune changed an unlimited pool's Cap to %d", p.Cap())
-	}
-	b.open()
-	mustRelease(t, p)
-}
-
 // Callers that wait for a worker are served in arrival order, whatever
-// entry point they came through.
+// entry point they came through; a multi-pool's callers wait in one line
+// for all its sub-pools. One worker serves the line here (the others stay
+// busy), so the tasks run in the order their callers arrived.
 func TestWaitingCallersAreServedFirstComeFirstServed(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p, _ := ants.NewPool(1)
-		b := newBlocker()
-		b.fill(t, p.Submit, 1)
+	for _, k := range append(allKinds.each(), (multiKinds | leastTasks).each()...) {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 3)
+				first, rest := newBlocker(), newBlocker()
+				first.fill(t, p.submit, 1)
+				rest.fill(t, p.submit, 2)
 
-		var mu sync.Mutex
-		var order []int
-		var ran sync.WaitGroup
-		record := func(i int) { mu.Lock(); order = append(order, i); mu.Unlock(); ran.Done() }
-		const callers = 6
-		ran.Add(callers)
-		for i := range callers {
-			go func() {
-				var err error
-				if i%2 == 0 {
-					err = p.Submit(func() { record(i) })
-				} else {
-					err = p.SubmitCtx(context.Background(), func(context.Context) { record(i) })
+				var mu sync.Mutex
+				var order []int
+				var ran sync.WaitGroup
+				const callers = 9
+				ran.Add(callers)
+				for i := range callers {
+					record := func() { mu.Lock(); order = append(order, i); mu.Unlock(); ran.Done() }
+					go func() {
+						var err error
+						if i%2 == 0 {
+							err = p.submit(record)
+						} else {
+							err = p.submitCtx(context.Background(), record)
+						}
+						if err != nil {
+							t.Errorf("caller %d: %v", i, err)
+						}
+					}()
+					synctest.Wait() // caller i is now in line
 				}
-				if err != nil {
-					t.Errorf("caller %d: %v", i, err)
+				if w := p.Waiting(); w != callers {
+					t.Fatalf("Waiting = %d, want %d", w, callers)
 				}
-			}()
-			synctest.Wait() // caller i is now in line
-		}
-		if w := p.Waiting(); w != callers {
-			t.Fatalf("Waiting = %d, want %d", w, callers)
-		}
-		b.open()
-		ran.Wait()
-		mustRelease(t, p)
-		for i, got := range order {
-			if got != i {
-				t.Fatalf("tasks ran in order %v, want arrival order", order)
-			}
-		}
-		if len(order) != callers {
-			t.Fatalf("ran %d tasks, want %d", len(order), callers)
-		}
-	})
-}
-
-func TestFuncPoolsServeWaitersFirstComeFirstServed(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var mu sync.Mutex
-		var order []int
-		var ran sync.WaitGroup
-		ran.Add(6)
-		gate := make(chan struct{})
-		p, _ := ants.NewPoolWithFuncGeneric(1, func(i int) {
-			if i < 0 {
-				<-gate
-				return
-			}
-			mu.Lock()
-			order = append(order, i)
-			mu.Unlock()
-			ran.Done()
+				first.open()
+				ran.Wait()
+				rest.open()
+				mustRelease(t, p)
+				if !slices.Equal(order, seq(callers)) {
+					t.Fatalf("tasks ran in order %v, want arrival order", order)
+				}
+			})
 		})
-		_ = p.Invoke(-1)
-		synctest.Wait()
-		for i := range 6 {
-			go func() {
-				if i%2 == 0 {
-					_ = p.Invoke(i)
-				} else {
-					_ = p.InvokeCtx(context.Background(), i)
-				}
-			}()
-			synctest.Wait()
-		}
-		close(gate)
-		ran.Wait()
-		mustRelease(t, p)
-		if fmt.Sprint(order) != "[0 1 2 3 4 5]" {
-			t.Fatalf("invocations ran in order %v, want arrival order", order)
-		}
-	})
-}
-
-func TestNonblocking(t *testing.T) {
-	p, _ := ants.NewPool(2, ants.WithNonblocking(true))
-	b := newBlocker()
-	b.fill(t, p.Submit, 2)
-	ran := false
-	if err := p.Submit(func() { ran = true }); !errors.Is(err, ants.ErrPoolOverload) {
-		t.Errorf("Submit on a full nonblocking pool = %v, want ErrPoolOverload", err)
-	}
-	if err := p.SubmitCtx(context.Background(), func(context.Context) { ran = true }); !errors.Is(err, ants.ErrPoolOverload) {
-		t.Errorf("SubmitCtx on a full nonblocking pool = %v, want ErrPoolOverload", err)
-	}
-	b.open()
-	mustRelease(t, p)
-	if ran {
-		t.Error("a refused task ran")
 	}
 }
 
-func TestMaxBlockingTasks(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p, _ := ants.NewPool(1, ants.WithMaxBlockingTasks(2))
-		b := newBlocker()
-		b.fill(t, p.Submit, 1)
-		errs := make(chan error, 2)
-		go func() { errs <- p.Submit(func() {}) }()
-		go func() { errs <- p.SubmitCtx(context.Background(), func(context.Context) {}) }()
-		synctest.Wait()
-		if p.Waiting() != 2 {
-			t.Fatalf("Waiting = %d, want 2", p.Waiting())
-		}
-		if err := p.Submit(func() {}); !errors.Is(err, ants.ErrPoolOverload) {
-			t.Errorf("third blocked Submit = %v, want ErrPoolOverload", err)
-		}
-		if err := p.SubmitCtx(context.Background(), func(context.Context) {}); !errors.Is(err, ants.ErrPoolOverload) {
-			t.Errorf("third blocked SubmitCtx = %v, want ErrPoolOverload", err)
-		}
-		b.open()
-		for range 2 {
-			if err := <-errs; err != nil {
-				t.Errorf("a caller within the limit got %v", err)
+func TestNonblockingPoolRefusesWhenFull(t *testing.T) {
+	for _, k := range allKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 2, ants.WithNonblocking(true))
+			b := newBlocker()
+			b.fill(t, p.submit, 2)
+			var ran atomic.Bool
+			if err := p.submit(func() { ran.Store(true) }); !errors.Is(err, ants.ErrPoolOverload) {
+				t.Errorf("Submit on a full nonblocking pool = %v, want ErrPoolOverload", err)
 			}
-		}
-		mustRelease(t, p)
-	})
+			if err := p.submitCtx(context.Background(), func() { ran.Store(true) }); !errors.Is(err, ants.ErrPoolOverload) {
+				t.Errorf("SubmitCtx on a full nonblocking pool = %v, want ErrPoolOverload", err)
+			}
+			b.open()
+			mustRelease(t, p)
+			if ran.Load() {
+				t.Error("a refused task ran")
+			}
+		})
+	}
 }
 
-func TestTune(t *testing.T) {
-	t.Run("growing admits every waiter at once", func(t *testing.T) {
+// MaxBlockingTasks bounds the callers that wait; on a multi-pool it bounds
+// each sub-pool's, as in ants, so the pool of n sub-pools lets n times as
+// many wait.
+func TestMaxBlockingTasksRefusesTheCallerPastTheLimit(t *testing.T) {
+	for _, k := range allKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 2, ants.WithMaxBlockingTasks(2))
+				b := newBlocker()
+				b.fill(t, p.submit, 2)
+				limit := 2 * p.subPools
+				errs := make(chan error, limit)
+				for i := range limit {
+					if i%2 == 0 {
+						go func() { errs <- p.submit(func() {}) }()
+					} else {
+						go func() { errs <- p.submitCtx(context.Background(), func() {}) }()
+					}
+				}
+				synctest.Wait()
+				if p.Waiting() != limit {
+					t.Fatalf("Waiting = %d, want %d", p.Waiting(), limit)
+				}
+				if err := p.submit(func() {}); !errors.Is(err, ants.ErrPoolOverload) {
+					t.Errorf("Submit past the limit = %v, want ErrPoolOverload", err)
+				}
+				if err := p.submitCtx(context.Background(), func() {}); !errors.Is(err, ants.ErrPoolOverload) {
+					t.Errorf("SubmitCtx past the limit = %v, want ErrPoolOverload", err)
+				}
+				b.open()
+				for range limit {
+					if err := <-errs; err != nil {
+						t.Errorf("a caller within the limit got %v", err)
+					}
+				}
+				mustRelease(t, p)
+			})
+		})
+	}
+}
+
+func TestTuneGrowsAndShrinksCapacity(t *testing.T) {
+	t.Run("grow", func(t *testing.T) { // growing admits every waiter at once
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1)
 			b := newBlocker()
@@ -224,7 +214,7 @@ func TestTune(t *testing.T) {
 			mustRelease(t, p)
 		})
 	})
-	t.Run("shrinking lets running tasks finish, then caps", func(t *testing.T) {
+	t.Run("shrink", func(t *testing.T) { // shrinking lets running tasks finish, then caps
 		p, _ := ants.NewPool(4)
 		b := newBlocker()
 		b.fill(t, p.Submit, 4)
@@ -248,7 +238,7 @@ func TestTune(t *testing.T) {
 		}
 		mustRelease(t, p)
 	})
-	t.Run("no effect where ants has none", func(t *testing.T) {
+	t.Run("no-op", func(t *testing.T) { // no effect where ants has none
 		p, _ := ants.NewPool(3, ants.WithPreAlloc(true))
 		p.Tune(5)
 		q, _ := ants.NewPool(3)
@@ -262,390 +252,39 @@ func TestTune(t *testing.T) {
 	})
 }
 
-func TestPanics(t *testing.T) {
-	t.Run("handler gets every value and the pool keeps its capacity", func(t *testing.T) {
-		got := make(chan any, 5)
-		p, _ := ants.NewPool(1, ants.WithPanicHandler(func(v any) { got <- v }))
-		for i := range 5 {
-			if err := p.Submit(func() { panic(i) }); err != nil {
-				t.Fatalf("Submit after %d panics = %v", i, err)
-			}
-		}
-		done := make(chan struct{})
-		if err := p.Submit(func() { close(done) }); err != nil {
-			t.Fatalf("Submit after panics = %v", err)
-		}
-		<-done
-		mustRelease(t, p)
-		close(got)
-		var vals []any
-		for v := range got {
-			vals = append(vals, v)
-		}
-		if fmt.Sprint(vals) != "[0 1 2 3 4]" {
-			t.Errorf("handler got %v, want [0 1 2 3 4]", vals)
-		}
-	})
-	t.Run("without a handler the panic is logged with its stack", func(t *testing.T) {
-		var log logBuffer
-		p, _ := ants.NewPoolWithFunc(1, func(any) { panicInTask() }, ants.WithLogger(&log))
-		_ = p.Invoke(nil)
-		mustRelease(t, p)
-		s := log.String()
-		if !strings.Contains(s, "boom") || !strings.Contains(s, "panicInTask") {
-			t.Errorf("log = %q, want the value and the panicking function", s)
-		}
-	})
-	t.Run("Running drops before the handler runs", func(t *testing.T) {
-		seen := make(chan int, 1)
-		var p *ants.Pool
-		p, _ = ants.NewPool(1, ants.WithPanicHandler(func(any) { seen <- p.Running() }))
-		_ = p.Submit(func() { panic("x") })
-		if n := <-seen; n != 0 {
-			t.Errorf("Running in PanicHandler = %d, want 0", n)
-		}
-		mustRelease(t, p)
-	})
-}
-
-//go:noinline
-func panicInTask() { panic("boom") }
-
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Printf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(&l.b, format, args...)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func TestGoexitLeavesThePoolWhole(t *testing.T) {
-	p, _ := ants.NewPool(1)
-	for range 3 {
-		if err := p.Submit(func() { runtime.Goexit() }); err != nil {
-			t.Fatalf("Submit after Goexit = %v", err)
-		}
-	}
-	done := make(chan struct{})
-	if err := p.Submit(func() { close(done) }); err != nil {
-		t.Fatalf("Submit = %v", err)
-	}
-	<-done
-	if err := p.ReleaseTimeout(5 * time.Second); err != nil {
-		t.Fatalf("ReleaseTimeout = %v", err)
-	}
-	if p.Running() != 0 {
-		t.Errorf("Running = %d after release, want 0", p.Running())
-	}
-}
-
+// A func pool's Invoke(nil), InvokeCtx(ctx, nil) and TryInvoke(nil) call
+// the function with a nil argument (ants drops it).
 func TestInvokeNilRunsTheFunctionWithNil(t *testing.T) {
-	got := make(chan any, 1)
-	p, _ := ants.NewPoolWithFunc(1, func(v any) { got <- v })
-	if err := p.Invoke(nil); err != nil {
-		t.Fatalf("Invoke(nil) = %v", err)
-	}
-	if v := <-got; v != nil {
-		t.Errorf("function got %v, want nil", v)
-	}
-	mustRelease(t, p)
-}
-
-func TestBadInput(t *testing.T) {
-	fn := func(any) {}
-	gfn := func(int) {}
-	ctors := map[string]func(size int, opts ...ants.Option) error{
-		"NewPool": func(size int, opts ...ants.Option) error {
-			p, err := ants.NewPool(size, opts...)
-			if err == nil {
-				p.Release()
+	for _, k := range funcKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 2)
+			if err := p.try(nil); err != nil { // first: both workers are free
+				t.Errorf("TryInvoke(nil) = %v, want nil", err)
 			}
-			return err
-		},
-		"NewPoolWithFunc": func(size int, opts ...ants.Option) error {
-			p, err := ants.NewPoolWithFunc(size, fn, opts...)
-			if err == nil {
-				p.Release()
+			if err := p.submit(nil); err != nil {
+				t.Errorf("Invoke(nil) = %v, want nil", err)
 			}
-			return err
-		},
-		"NewPoolWithFuncGeneric": func(size int, opts ...ants.Option) error {
-			p, err := ants.NewPoolWithFuncGeneric(size, gfn, opts...)
-			if err == nil {
-				p.Release()
+			if err := p.submitCtx(context.Background(), nil); err != nil {
+				t.Errorf("InvokeCtx(ctx, nil) = %v, want nil", err)
 			}
-			return err
-		},
-	}
-	tests := []struct {
-		name string
-		size int
-		opts []ants.Option
-		want error
-	}{
-		{"negative expiry", 1, []ants.Option{ants.WithExpiryDuration(-1)}, ants.ErrInvalidPoolExpiry},
-		{"negative expiry, unlimited", -1, []ants.Option{ants.WithExpiryDuration(-1)}, ants.ErrInvalidPoolExpiry},
-		{"negative expiry without purge is unused", 1, []ants.Option{ants.WithExpiryDuration(-1), ants.WithDisablePurge(true)}, nil},
-		{"prealloc, size 0", 0, []ants.Option{ants.WithPreAlloc(true)}, ants.ErrInvalidPreAllocSize},
-		{"prealloc, negative size", -5, []ants.Option{ants.WithPreAlloc(true)}, ants.ErrInvalidPreAllocSize},
-		{"negative MaxBlockingTasks", 1, []ants.Option{ants.WithMaxBlockingTasks(-1)}, ants.ErrInvalidMaxBlockingTasks},
-		{"nil option is ignored", 1, []ants.Option{nil}, nil},
-		{"size 0 means unlimited", 0, nil, nil},
-	}
-	for name, ctor := range ctors {
-		for _, tt := range tests {
-			if err := ctor(tt.size, tt.opts...); !errors.Is(err, tt.want) {
-				t.Errorf("%s, %s: err = %v, want %v", name, tt.name, err, tt.want)
-			}
-		}
-	}
-	if _, err := ants.NewPoolWithFunc(1, nil); !errors.Is(err, ants.ErrLackPoolFunc) {
-		t.Errorf("NewPoolWithFunc(nil) = %v, want ErrLackPoolFunc", err)
-	}
-	if _, err := ants.NewPoolWithFuncGeneric[int](1, nil); !errors.Is(err, ants.ErrLackPoolFunc) {
-		t.Errorf("NewPoolWithFuncGeneric(nil) = %v, want ErrLackPoolFunc", err)
-	}
-
-	p, _ := ants.NewPool(1)
-	if err := p.Submit(nil); !errors.Is(err, ants.ErrNilTask) {
-		t.Errorf("Submit(nil) = %v, want ErrNilTask", err)
-	}
-	if err := p.SubmitCtx(context.Background(), nil); !errors.Is(err, ants.ErrNilTask) {
-		t.Errorf("SubmitCtx(ctx, nil) = %v, want ErrNilTask", err)
-	}
-	//lint:ignore SA1012 a nil ctx is the bad input under test
-	//lint:ignore SA1012 a nil context is the bad input under test
-	if err := p.SubmitCtx(nil, func(context.Context) {}); !errors.Is(err, ants.ErrNilContext) {
-		t.Errorf("SubmitCtx(nil, task) = %v, want ErrNilContext", err)
-	}
-	f, _ := ants.NewPoolWithFunc(1, fn)
-	//lint:ignore SA1012 a nil context is the bad input under test
-	if err := f.InvokeCtx(nil, 1); !errors.Is(err, ants.ErrNilContext) {
-		t.Errorf("InvokeCtx(nil, 1) = %v, want ErrNilContext", err)
-	}
-	g, _ := ants.NewPoolWithFuncGeneric(1, gfn)
-	//lint:ignore SA1012 a nil context is the bad input under test
-	if err := g.InvokeCtx(nil, 1); !errors.Is(err, ants.ErrNilContext) {
-		t.Errorf("generic InvokeCtx(nil, 1) = %v, want ErrNilContext", err)
-	}
-	if p.Running()+f.Running()+g.Running() != 0 {
-		t.Error("bad input started a worker")
-	}
-	mustRelease(t, p)
-	mustRelease(t, f)
-	mustRelease(t, g)
-}
-
-func TestReleasedPoolRefusesEverything(t *testing.T) {
-	p, _ := ants.NewPool(1)
-	f, _ := ants.NewPoolWithFunc(1, func(any) {})
-	g, _ := ants.NewPoolWithFuncGeneric(1, func(int) {})
-	mustRelease(t, p)
-	mustRelease(t, f)
-	mustRelease(t, g)
-	ctx := context.Background()
-	checks := map[string]error{
-		"Submit":      p.Submit(func() {}),
-		"Submit(nil)": p.Submit(nil),
-		"SubmitCtx":   p.SubmitCtx(ctx, func(context.Context) {}),
-		//lint:ignore SA1012 a nil context is the bad input under test
-		"SubmitCtx(nil, nil)": p.SubmitCtx(nil, nil),
-		"Invoke":              f.Invoke(1),
-		"InvokeCtx":           f.InvokeCtx(ctx, 1),
-		"generic Invoke":      g.Invoke(1),
-		"generic InvokeCtx":   g.InvokeCtx(ctx, 1),
-		"ReleaseContext":      p.ReleaseContext(ctx),
-		"ReleaseTimeout":      p.ReleaseTimeout(time.Second),
-	}
-	for name, err := range checks {
-		if !errors.Is(err, ants.ErrPoolClosed) {
-			t.Errorf("%s on a released pool = %v, want ErrPoolClosed", name, err)
-		}
-	}
-	if !p.IsClosed() {
-		t.Error("IsClosed = false after release")
-	}
-	p.Release() // a second Release does nothing
-}
-
-func TestReleaseWakesEveryBlockedCaller(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p, _ := ants.NewPool(1)
-		gate := make(chan struct{})
-		f, _ := ants.NewPoolWithFunc(1, func(any) { <-gate })
-		g, _ := ants.NewPoolWithFuncGeneric(1, func(int) { <-gate })
-		b := newBlocker()
-		b.fill(t, p.Submit, 1)
-		_ = f.Invoke(nil)
-		_ = g.Invoke(0)
-		synctest.Wait()
-
-		ctx := context.Background()
-		callers := map[string]func() error{
-			"Submit": func() error { return p.Submit(func() { t.Error("task of a woken Submit ran") }) },
-			"SubmitCtx": func() error {
-				return p.SubmitCtx(ctx, func(context.Context) { t.Error("task of a woken SubmitCtx ran") })
-			},
-			"Invoke":            func() error { return f.Invoke(1) },
-			"InvokeCtx":         func() error { return f.InvokeCtx(ctx, 1) },
-			"generic Invoke":    func() error { return g.Invoke(1) },
-			"generic InvokeCtx": func() error { return g.InvokeCtx(ctx, 1) },
-		}
-		errs := make(map[string]chan error)
-		for name, call := range callers {
-			ch := make(chan error, 1)
-			errs[name] = ch
-			go func() { ch <- call() }()
-		}
-		synctest.Wait()
-		if n := p.Waiting() + f.Waiting() + g.Waiting(); n != len(callers) {
-			t.Fatalf("%d callers waiting, want %d", n, len(callers))
-		}
-		p.Release()
-		f.Release()
-		g.Release()
-		for name, ch := range errs {
-			if err := <-ch; !errors.Is(err, ants.ErrPoolClosed) {
-				t.Errorf("%s woken by Release = %v, want ErrPoolClosed", name, err)
-			}
-		}
-		if n := p.Waiting() + f.Waiting() + g.Waiting(); n != 0 {
-			t.Errorf("Waiting = %d after Release, want 0", n)
-		}
-		b.open()
-		close(gate)
-	})
-}
-
-func TestReleaseContext(t *testing.T) {
-	t.Run("returns nil only when nothing of the pool runs", func(t *testing.T) {
-		p, _ := ants.NewPool(4, ants.WithExpiryDuration(time.Hour))
-		b := newBlocker()
-		b.fill(t, p.Submit, 4)
-		returned := make(chan error, 1)
-		go func() { returned <- p.ReleaseContext(context.Background()) }()
-		select {
-		case err := <-returned:
-			t.Fatalf("ReleaseContext returned %v while tasks ran", err)
-		default:
-		}
-		b.open()
-		if err := <-returned; err != nil {
-			t.Fatalf("ReleaseContext = %v", err)
-		}
-		// Right after: no worker, no purger, nothing.
-		goleak.VerifyNone(t)
-		if p.Running() != 0 {
-			t.Errorf("Running = %d, want 0", p.Running())
-		}
-	})
-	t.Run("reports ctx's error while a task still runs", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			b := newBlocker()
-			p, _ := ants.NewPool(1)
-			q, _ := ants.NewPoolWithFuncGeneric(1, func(int) { b.task() })
-			b.fill(t, p.Submit, 1)
-			b.fill(t, func(func()) error { return q.Invoke(0) }, 1)
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			defer cancel()
-			if err := p.ReleaseContext(ctx); !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("ReleaseContext = %v, want DeadlineExceeded", err)
-			}
-			if err := q.ReleaseTimeout(time.Second); !errors.Is(err, ants.ErrTimeout) {
-				t.Errorf("ReleaseTimeout = %v, want ErrTimeout", err)
-			}
-			if !p.IsClosed() || !q.IsClosed() {
-				t.Error("a timed-out release left the pool open")
-			}
-			b.open() // the workers exit on their own; the bubble checks they do
-		})
-	})
-	t.Run("nil ctx releases without waiting", func(t *testing.T) {
-		p, _ := ants.NewPool(1)
-		b := newBlocker()
-		b.fill(t, p.Submit, 1)
-		//lint:ignore SA1012 a nil context is the bad input under test
-		if err := p.ReleaseContext(nil); err != nil {
-			t.Fatalf("ReleaseContext(nil) = %v, want nil", err)
-		}
-		if !p.IsClosed() {
-			t.Error("ReleaseContext(nil) did not release")
-		}
-		b.open()
-		p.Reboot() // waits for the worker, so the test leaks nothing
-		mustRelease(t, p)
-	})
-}
-
-func TestRebootCycles(t *testing.T) {
-	for _, prealloc := range []bool{false, true} {
-		t.Run(fmt.Sprintf("prealloc=%v", prealloc), func(t *testing.T) {
-			const size = 3
-			p, _ := ants.NewPool(size, ants.WithPreAlloc(prealloc), ants.WithExpiryDuration(time.Millisecond))
-			var g gauge
-			var accepted, ran atomic.Int64
-			stop := make(chan struct{})
-			wait := repeat(4, stop, func() {
-				err := p.Submit(func() { g.enter(); ran.Add(1); g.exit() })
-				if err == nil {
-					accepted.Add(1)
-				} else if !errors.Is(err, ants.ErrPoolClosed) {
-					t.Errorf("Submit = %v", err)
-				}
-			})
-			cycles := rounds(200, 50)
-			for i := range cycles {
-				if i%2 == 0 {
-					p.Release()
-				} else if err := p.ReleaseTimeout(5 * time.Second); err != nil && !errors.Is(err, ants.ErrPoolClosed) {
-					t.Fatalf("ReleaseTimeout = %v", err)
-				}
-				p.Reboot()
-			}
-			close(stop)
-			wait()
-			mustRelease(t, p)
-			if accepted.Load() != ran.Load() {
-				t.Errorf("%d tasks accepted, %d ran", accepted.Load(), ran.Load())
-			}
-			if m := g.max.Load(); m > size {
-				t.Errorf("%d tasks ran at once across reboots, Cap %d", m, size)
+			mustRelease(t, p) // the function has returned
+			if n := p.nilArgs.Load(); n != 3 {
+				t.Errorf("the function got a nil argument %d times, want 3", n)
 			}
 		})
 	}
-}
-
-func TestRebootOnOpenPoolDoesNothing(t *testing.T) {
-	p, _ := ants.NewPool(1)
-	p.Reboot()
-	if p.IsClosed() {
-		t.Fatal("Reboot closed an open pool")
-	}
-	done := make(chan struct{})
-	_ = p.Submit(func() { close(done) })
-	<-done
-	mustRelease(t, p)
 }
 
 func TestNewPoolStartsNoGoroutine(t *testing.T) {
-	p, _ := ants.NewPool(10)
-	f, _ := ants.NewPoolWithFunc(10, func(any) {})
+	pools := newPools(t, allKinds|bothModes, 10)
 	goleak.VerifyNone(t)
-	p.Release()
-	f.Release()
+	for _, p := range pools {
+		p.Release()
+	}
 }
 
-func TestPurge(t *testing.T) {
-	t.Run("idle workers exit after one to two expiry durations", func(t *testing.T) {
+func TestPurgeStopsIdleWorkers(t *testing.T) {
+	t.Run("idle", func(t *testing.T) { // idle workers exit after one to two expiry durations
 		synctest.Test(t, func(t *testing.T) {
 			const expiry = time.Second
 			p, _ := ants.NewPool(10, ants.WithExpiryDuration(expiry))
@@ -665,7 +304,7 @@ func TestPurge(t *testing.T) {
 			mustRelease(t, p)
 		})
 	})
-	t.Run("a worker in use does not expire", func(t *testing.T) {
+	t.Run("in-use", func(t *testing.T) { // a worker in use does not expire
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1, ants.WithExpiryDuration(time.Second))
 			for range 10 {
@@ -681,7 +320,7 @@ func TestPurge(t *testing.T) {
 			mustRelease(t, p)
 		})
 	})
-	t.Run("DisablePurge keeps idle workers", func(t *testing.T) {
+	t.Run("disabled", func(t *testing.T) { // DisablePurge keeps idle workers
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(5, ants.WithDisablePurge(true), ants.WithExpiryDuration(time.Millisecond))
 			b := newBlocker()
@@ -698,7 +337,7 @@ func TestPurge(t *testing.T) {
 			}
 		})
 	})
-	t.Run("purge racing submits loses no task", func(t *testing.T) {
+	t.Run("racing-submits", func(t *testing.T) { // purge racing submits loses no task
 		p, _ := ants.NewPool(8, ants.WithExpiryDuration(time.Microsecond*50))
 		var wg sync.WaitGroup
 		var ran atomic.Int64
@@ -720,7 +359,37 @@ func TestPurge(t *testing.T) {
 	})
 }
 
-func TestDefaultPool(t *testing.T) {
+// The purge goroutine stops idle workers while bursts of callers wait for
+// workers: no task is lost and no caller is left waiting.
+func TestPurgeRacingSubmitBurstsStrandsNoWaiter(t *testing.T) {
+	p, _ := ants.NewPool(2, ants.WithExpiryDuration(100*time.Microsecond))
+	var ran atomic.Int64
+	bursts := rounds(200, 40)
+	const callers = 16
+	for range bursts {
+		var wg sync.WaitGroup
+		for range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := p.Submit(func() { ran.Add(1) }); err != nil {
+					t.Errorf("Submit = %v", err)
+				}
+			}()
+		}
+		wg.Wait()                                                    // every caller was served: none stranded
+		time.Sleep(time.Duration(rand.IntN(300)) * time.Microsecond) // idle long enough, sometimes, for a purge
+	}
+	if p.Waiting() != 0 {
+		t.Errorf("Waiting = %d after every caller returned", p.Waiting())
+	}
+	mustRelease(t, p)
+	if got := ran.Load(); got != int64(bursts*callers) {
+		t.Errorf("ran %d tasks, want %d", got, bursts*callers)
+	}
+}
+
+func TestDefaultPoolWorksLikeAnyPool(t *testing.T) {
 	ants.Reboot() // in case an earlier test released it
 	if ants.Cap() != ants.DefaultAntsPoolSize {
 		t.Errorf("Cap = %d, want DefaultAntsPoolSize", ants.Cap())
@@ -781,5 +450,103 @@ func TestSubmitReusesReturningWorkerBeforeGrowing(t *testing.T) {
 	// its global queue now and then), so a few extra workers are expected.
 	if n := p.Running(); n > tasks/10 {
 		t.Fatalf("%d workers for %d tasks that never ran two at a time, want at most %d", n, tasks, tasks/10)
+	}
+}
+
+// payload is what a task captures; the pool must not keep it reachable
+// once the task has run.
+type payload struct{ data [64]byte }
+
+// collectable reports whether the value w points to is collected within a
+// few GC cycles.
+func collectable(w weak.Pointer[payload]) bool {
+	for range 10 {
+		runtime.GC()
+		if w.Value() == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func TestTaskPayloadIsCollectableAfterItRuns(t *testing.T) {
+	// Each case submits one task that captures a fresh payload (a func
+	// pool gets the task as its argument), waits for it to run, and returns
+	// a weak pointer to the payload. The pool stays open, its workers idle:
+	// it must not pin the payload.
+	for _, k := range (allKinds | bothModes).each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 2)
+			done := make(chan struct{}, 1)
+			cases := map[string]func() weak.Pointer[payload]{
+				"submit": func() weak.Pointer[payload] {
+					x := new(payload)
+					_ = p.submit(func() { x.data[0]++; done <- struct{}{} })
+					<-done
+					return weak.Make(x)
+				},
+				"submit-ctx": func() weak.Pointer[payload] {
+					x := new(payload)
+					_ = p.submitCtx(context.Background(), func() { x.data[0]++; done <- struct{}{} })
+					<-done
+					return weak.Make(x)
+				},
+			}
+			if p.runner != nil {
+				cases["group"] = func() weak.Pointer[payload] {
+					x := new(payload)
+					g := p.runner.Group(context.Background())
+					g.Go(func(context.Context) error { x.data[0]++; return nil })
+					_ = g.Wait()
+					return weak.Make(x)
+				}
+				cases["group-retry"] = func() weak.Pointer[payload] {
+					x := new(payload)
+					g := p.runner.Group(context.Background(), ants.WithRetry(constantRetry(time.Microsecond)))
+					g.Go(func(context.Context) error {
+						if x.data[0]++; x.data[0] == 1 {
+							return errBoom
+						}
+						return nil
+					})
+					_ = g.Wait()
+					return weak.Make(x)
+				}
+			}
+			for name, submit := range cases {
+				if w := submit(); !collectable(w) {
+					t.Errorf("%s: the task's payload is still reachable after it ran", name)
+				}
+			}
+			mustRelease(t, p)
+		})
+	}
+}
+
+// The same for a task that waited for a worker: its caller in line, or the
+// task itself in the queue.
+func TestWaitingCallersPayloadIsCollectableAfterItRuns(t *testing.T) {
+	for _, k := range (allKinds | bothModes).each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 1)
+				b := newBlocker()
+				b.fill(t, p.submit, 1)
+				done := make(chan struct{})
+				w := func() weak.Pointer[payload] {
+					x := new(payload)
+					go func() { _ = p.submit(func() { x.data[0]++; close(done) }) }()
+					return weak.Make(x)
+				}()
+				synctest.Wait() // the caller waits in line, or its task in the queue
+				b.open()
+				<-done
+				synctest.Wait()
+				if !collectable(w) {
+					t.Error("the payload of a task that waited in line is still reachable after it ran")
+				}
+				mustRelease(t, p)
+			})
+		})
 	}
 }

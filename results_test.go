@@ -18,40 +18,10 @@ import (
 	"github.com/antspool/ants"
 )
 
-// resultRunners returns a pool and a multi-pool of four workers each, for
-// the tests that run the same ResultGroup scenario on both.
-func resultRunners(t *testing.T, opts ...ants.Option) []struct {
-	name string
-	pool groupPool
-} {
-	t.Helper()
-	p, err := ants.NewPool(4, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mp, err := ants.NewMultiPool(2, 2, ants.RoundRobin, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return []struct {
-		name string
-		pool groupPool
-	}{{"on a Pool", p}, {"on a MultiPool", mp}}
-}
-
-// isClosed reports whether ch is closed (or has a value) right now.
-func isClosed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
-}
-
 func TestResultGroupValuesAreInGoOrder(t *testing.T) {
-	for _, tc := range resultRunners(t) {
-		t.Run(tc.name+", whatever order the tasks finish in", func(t *testing.T) {
+	for _, k := range runnerKinds.each() { // whatever order the tasks finish in
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 4)
 			const n = 4 // every task runs at once: the runners have 4 workers
 			// Task i returns only after task i+1 has: the last one given to
 			// Go finishes first.
@@ -62,7 +32,7 @@ func TestResultGroupValuesAreInGoOrder(t *testing.T) {
 			close(returned[n])
 			var mu sync.Mutex
 			var finished []int
-			rg := ants.NewResultGroup[string](context.Background(), tc.pool)
+			rg := ants.NewResultGroup[string](context.Background(), p.runner)
 			for i := range n {
 				rg.Go(func(context.Context) (string, error) {
 					defer close(returned[i])
@@ -92,16 +62,17 @@ func TestResultGroupValuesAreInGoOrder(t *testing.T) {
 					t.Errorf("Results()[%d] = {%q, %v}, want {%q, nil}", i, r.Value, r.Err, want)
 				}
 			}
-			mustRelease(t, tc.pool)
+			mustRelease(t, p)
 		})
 	}
 }
 
 func TestResultGroupResultsHoldEachTasksOwnError(t *testing.T) {
-	t.Run("a value, an error, a panic and a Goexit stay at their index, with T's zero value where the task failed", func(t *testing.T) {
-		for _, tc := range resultRunners(t) {
-			t.Run(tc.name, func(t *testing.T) {
-				rg := ants.NewResultGroup[int](context.Background(), tc.pool, ants.WithCollectErrors())
+	t.Run("outcomes", func(t *testing.T) { // a value, an error, a panic and a Goexit stay at their index, with T's zero value where the task failed
+		for _, k := range runnerKinds.each() {
+			t.Run(k.String(), func(t *testing.T) {
+				p := newPool(t, k, 4)
+				rg := ants.NewResultGroup[int](context.Background(), p.runner, ants.WithCollectErrors())
 				rg.Go(func(context.Context) (int, error) { return 1, nil })
 				rg.Go(func(context.Context) (int, error) { return 2, errBoom }) // its 2 must not be kept
 				rg.Go(func(context.Context) (int, error) { panicInGroupTask("kaboom"); return 3, nil })
@@ -134,17 +105,18 @@ func TestResultGroupResultsHoldEachTasksOwnError(t *testing.T) {
 				if res[4].Value != 5 || res[4].Err != nil {
 					t.Errorf("Results()[4] = %+v, want {5 <nil>}", res[4])
 				}
-				mustRelease(t, tc.pool)
+				mustRelease(t, p)
 			})
 		}
 	})
 
-	t.Run("a released pool refuses the task with ErrPoolClosed and it never runs", func(t *testing.T) {
-		for _, tc := range resultRunners(t) {
-			t.Run(tc.name, func(t *testing.T) {
-				mustRelease(t, tc.pool)
+	t.Run("released", func(t *testing.T) { // a released pool refuses the task with ErrPoolClosed and it never runs
+		for _, k := range runnerKinds.each() {
+			t.Run(k.String(), func(t *testing.T) {
+				p := newPool(t, k, 4)
+				mustRelease(t, p)
 				var ran atomic.Bool
-				rg := ants.NewResultGroup[int](context.Background(), tc.pool)
+				rg := ants.NewResultGroup[int](context.Background(), p.runner)
 				rg.Go(func(context.Context) (int, error) { ran.Store(true); return 1, nil })
 				values, err := rg.Wait()
 				if !errors.Is(err, ants.ErrPoolClosed) {
@@ -163,7 +135,7 @@ func TestResultGroupResultsHoldEachTasksOwnError(t *testing.T) {
 		}
 	})
 
-	t.Run("a full nonblocking pool refuses the task with ErrPoolOverload and it never runs", func(t *testing.T) {
+	t.Run("overload", func(t *testing.T) { // a full nonblocking pool refuses the task with ErrPoolOverload and it never runs
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1, ants.WithNonblocking(true))
 			b := newBlocker()
@@ -192,7 +164,7 @@ func TestResultGroupResultsHoldEachTasksOwnError(t *testing.T) {
 		})
 	})
 
-	t.Run("a task skipped after a sibling failed gets the group context's cause", func(t *testing.T) {
+	t.Run("skipped-after-failure", func(t *testing.T) { // a task skipped after a sibling failed gets the group context's cause
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1)
 			fail := make(chan struct{})
@@ -239,7 +211,7 @@ func TestResultGroupResultsHoldEachTasksOwnError(t *testing.T) {
 		})
 	})
 
-	t.Run("a task skipped because the parent was cancelled gets the parent's cause", func(t *testing.T) {
+	t.Run("skipped-after-cancel", func(t *testing.T) { // a task skipped because the parent was cancelled gets the parent's cause
 		errStop := errors.New("stop")
 		p, _ := ants.NewPool(2)
 		parent, cancel := context.WithCancelCause(context.Background())
@@ -269,185 +241,201 @@ func TestResultGroupResultsHoldEachTasksOwnError(t *testing.T) {
 }
 
 func TestResultGroupWaitReturnsTheFirstErrorByDefault(t *testing.T) {
-	p, _ := ants.NewPool(4)
-	rg := ants.NewResultGroup[int](context.Background(), p)
-	started := make(chan struct{}, 2)
-	rg.Go(func(context.Context) (int, error) { started <- struct{}{}; return 1, nil })
-	rg.Go(func(ctx context.Context) (int, error) {
-		started <- struct{}{}
-		<-ctx.Done() // runs until the failure cancels it
-		return 2, ctx.Err()
-	})
-	<-started // both have started, so the failure skips neither
-	<-started
-	rg.Go(func(context.Context) (int, error) { return 3, errBoom })
-	values, err := rg.Wait()
-	if err != errBoom {
-		t.Errorf("Wait = %v, want errBoom (the first error, not the sibling's cancellation)", err)
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 4)
+			rg := ants.NewResultGroup[int](context.Background(), p.runner)
+			started := make(chan struct{}, 2)
+			rg.Go(func(context.Context) (int, error) { started <- struct{}{}; return 1, nil })
+			rg.Go(func(ctx context.Context) (int, error) {
+				started <- struct{}{}
+				<-ctx.Done() // runs until the failure cancels it
+				return 2, ctx.Err()
+			})
+			<-started // both have started, so the failure skips neither
+			<-started
+			rg.Go(func(context.Context) (int, error) { return 3, errBoom })
+			values, err := rg.Wait()
+			if err != errBoom {
+				t.Errorf("Wait = %v, want errBoom (the first error, not the sibling's cancellation)", err)
+			}
+			if !slices.Equal(values, []int{1, 0, 0}) {
+				t.Errorf("Wait values = %v, want [1 0 0]", values)
+			}
+			res := rg.Results()
+			if len(res) != 3 || res[0].Err != nil || !errors.Is(res[1].Err, context.Canceled) || res[2].Err != errBoom {
+				t.Errorf("Results() = %+v, want [{1 <nil>} {0 context.Canceled} {0 errBoom}]", res)
+			}
+			if cause := context.Cause(rg.Context()); cause != errBoom {
+				t.Errorf("Cause(rg.Context()) = %v, want errBoom", cause)
+			}
+			mustRelease(t, p)
+		})
 	}
-	if !slices.Equal(values, []int{1, 0, 0}) {
-		t.Errorf("Wait values = %v, want [1 0 0]", values)
-	}
-	res := rg.Results()
-	if len(res) != 3 || res[0].Err != nil || !errors.Is(res[1].Err, context.Canceled) || res[2].Err != errBoom {
-		t.Errorf("Results() = %+v, want [{1 <nil>} {0 context.Canceled} {0 errBoom}]", res)
-	}
-	if cause := context.Cause(rg.Context()); cause != errBoom {
-		t.Errorf("Cause(rg.Context()) = %v, want errBoom", cause)
-	}
-	mustRelease(t, p)
 }
 
 func TestResultGroupCollectErrorsRunsEveryTaskAndJoinsErrorsInGoOrder(t *testing.T) {
-	errA := errors.New("item 1 failed")
-	errB := fmt.Errorf("item 3: %w", errBoom)
-	const n = 6
-	p, _ := ants.NewPool(n)
-	// Task i returns only after task i+1 has, so errors arrive in the
-	// reverse of Go order.
-	returned := make([]chan struct{}, n+1)
-	for i := range returned {
-		returned[i] = make(chan struct{})
-	}
-	close(returned[n])
-	outcomes := []func() (int, error){
-		func() (int, error) { return 10, nil },
-		func() (int, error) { return 11, errA },
-		func() (int, error) { return 12, nil },
-		func() (int, error) { return 13, errB },
-		func() (int, error) { panicInGroupTask("kaboom"); return 14, nil },
-		func() (int, error) { runtime.Goexit(); return 15, nil },
-	}
-	var ran atomic.Int32
-	rg := ants.NewResultGroup[int](context.Background(), p, ants.WithCollectErrors())
-	for i, outcome := range outcomes {
-		rg.Go(func(ctx context.Context) (int, error) {
-			defer close(returned[i])
-			<-returned[i+1]
-			ran.Add(1)
-			if ctx.Err() != nil {
-				t.Errorf("task %d: group context done (%v) with WithCollectErrors", i, context.Cause(ctx))
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			errA := errors.New("item 1 failed")
+			errB := fmt.Errorf("item 3: %w", errBoom)
+			const n = 6
+			p := newPool(t, k, n)
+			// Task i returns only after task i+1 has, so errors arrive in the
+			// reverse of Go order.
+			returned := make([]chan struct{}, n+1)
+			for i := range returned {
+				returned[i] = make(chan struct{})
 			}
-			return outcome()
+			close(returned[n])
+			outcomes := []func() (int, error){
+				func() (int, error) { return 10, nil },
+				func() (int, error) { return 11, errA },
+				func() (int, error) { return 12, nil },
+				func() (int, error) { return 13, errB },
+				func() (int, error) { panicInGroupTask("kaboom"); return 14, nil },
+				func() (int, error) { runtime.Goexit(); return 15, nil },
+			}
+			var ran atomic.Int32
+			rg := ants.NewResultGroup[int](context.Background(), p.runner, ants.WithCollectErrors())
+			for i, outcome := range outcomes {
+				rg.Go(func(ctx context.Context) (int, error) {
+					defer close(returned[i])
+					<-returned[i+1]
+					ran.Add(1)
+					if ctx.Err() != nil {
+						t.Errorf("task %d: group context done (%v) with WithCollectErrors", i, context.Cause(ctx))
+					}
+					return outcome()
+				})
+			}
+			values, err := rg.Wait()
+			if got := ran.Load(); got != n {
+				t.Errorf("%d tasks ran, want %d", got, n)
+			}
+			for _, want := range []error{errA, errB, errBoom, ants.ErrGoexit} {
+				if !errors.Is(err, want) {
+					t.Errorf("Wait = %v, want it to include %v", err, want)
+				}
+			}
+			var pe *ants.PanicError
+			if !errors.As(err, &pe) || pe.Value != "kaboom" {
+				t.Errorf("Wait = %v, want it to include the *PanicError", err)
+			}
+			if err != nil {
+				lines := strings.Split(err.Error(), "\n")
+				want := []string{errA.Error(), errB.Error(), (&ants.PanicError{Value: "kaboom"}).Error(), ants.ErrGoexit.Error()}
+				if !slices.Equal(lines, want) {
+					t.Errorf("Wait error lines = %q, want %q (Go order)", lines, want)
+				}
+			}
+			if want := []int{10, 0, 12, 0, 0, 0}; !slices.Equal(values, want) {
+				t.Errorf("Wait values = %v, want %v", values, want)
+			}
+			mustRelease(t, p)
 		})
 	}
-	values, err := rg.Wait()
-	if got := ran.Load(); got != n {
-		t.Errorf("%d tasks ran, want %d", got, n)
-	}
-	for _, want := range []error{errA, errB, errBoom, ants.ErrGoexit} {
-		if !errors.Is(err, want) {
-			t.Errorf("Wait = %v, want it to include %v", err, want)
-		}
-	}
-	var pe *ants.PanicError
-	if !errors.As(err, &pe) || pe.Value != "kaboom" {
-		t.Errorf("Wait = %v, want it to include the *PanicError", err)
-	}
-	if err != nil {
-		lines := strings.Split(err.Error(), "\n")
-		want := []string{errA.Error(), errB.Error(), (&ants.PanicError{Value: "kaboom"}).Error(), ants.ErrGoexit.Error()}
-		if !slices.Equal(lines, want) {
-			t.Errorf("Wait error lines = %q, want %q (Go order)", lines, want)
-		}
-	}
-	if want := []int{10, 0, 12, 0, 0, 0}; !slices.Equal(values, want) {
-		t.Errorf("Wait values = %v, want %v", values, want)
-	}
-	mustRelease(t, p)
 }
 
 func TestResultGroupKeepsTheValueOfTheAttemptThatSucceeds(t *testing.T) {
-	t.Run("the attempt that succeeds gives the value", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(2)
-			rg := ants.NewResultGroup[int](context.Background(), p, ants.WithRetry(constantRetry(time.Second)))
-			var calls atomic.Int32
-			rg.Go(func(context.Context) (int, error) {
-				if c := calls.Add(1); c <= 2 {
-					return int(c), fmt.Errorf("attempt %d: %w", c, errBoom) // a value that must not be kept
-				}
-				return 42, nil
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			t.Run("success", func(t *testing.T) { // the attempt that succeeds gives the value
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, 2)
+					rg := ants.NewResultGroup[int](context.Background(), p.runner, ants.WithRetry(constantRetry(time.Second)))
+					var calls atomic.Int32
+					rg.Go(func(context.Context) (int, error) {
+						if c := calls.Add(1); c <= 2 {
+							return int(c), fmt.Errorf("attempt %d: %w", c, errBoom) // a value that must not be kept
+						}
+						return 42, nil
+					})
+					values, err := rg.Wait()
+					if err != nil {
+						t.Errorf("Wait = %v, want nil", err)
+					}
+					if got := calls.Load(); got != 3 {
+						t.Errorf("%d attempts, want 3", got)
+					}
+					if !slices.Equal(values, []int{42}) {
+						t.Errorf("Wait values = %v, want [42]", values)
+					}
+					if res := rg.Results(); len(res) != 1 || res[0].Value != 42 || res[0].Err != nil {
+						t.Errorf("Results() = %+v, want [{42 <nil>}]", res)
+					}
+					mustRelease(t, p)
+				})
 			})
-			values, err := rg.Wait()
-			if err != nil {
-				t.Errorf("Wait = %v, want nil", err)
-			}
-			if got := calls.Load(); got != 3 {
-				t.Errorf("%d attempts, want 3", got)
-			}
-			if !slices.Equal(values, []int{42}) {
-				t.Errorf("Wait values = %v, want [42]", values)
-			}
-			if res := rg.Results(); len(res) != 1 || res[0].Value != 42 || res[0].Err != nil {
-				t.Errorf("Results() = %+v, want [{42 <nil>}]", res)
-			}
-			mustRelease(t, p)
-		})
-	})
 
-	t.Run("a task whose every attempt fails keeps T's zero value and its last error", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(2)
-			retries := func() backoff.BackOff {
-				return backoff.WithMaxRetries(backoff.NewConstantBackOff(time.Second), 2)
-			}
-			rg := ants.NewResultGroup[int](context.Background(), p, ants.WithRetry(retries))
-			var calls atomic.Int32
-			rg.Go(func(context.Context) (int, error) {
-				c := calls.Add(1)
-				return int(c), fmt.Errorf("attempt %d: %w", c, errBoom)
+			t.Run("all-fail", func(t *testing.T) { // a task whose every attempt fails keeps T's zero value and its last error
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, 2)
+					retries := func() backoff.BackOff {
+						return backoff.WithMaxRetries(backoff.NewConstantBackOff(time.Second), 2)
+					}
+					rg := ants.NewResultGroup[int](context.Background(), p.runner, ants.WithRetry(retries))
+					var calls atomic.Int32
+					rg.Go(func(context.Context) (int, error) {
+						c := calls.Add(1)
+						return int(c), fmt.Errorf("attempt %d: %w", c, errBoom)
+					})
+					values, err := rg.Wait()
+					if err == nil || err.Error() != "attempt 3: boom" {
+						t.Errorf("Wait = %v, want attempt 3's error", err)
+					}
+					if !slices.Equal(values, []int{0}) {
+						t.Errorf("Wait values = %v, want [0]", values)
+					}
+					if res := rg.Results(); len(res) != 1 || res[0].Value != 0 || res[0].Err != err {
+						t.Errorf("Results() = %+v, want [{0 %v}]", res, err)
+					}
+					mustRelease(t, p)
+				})
 			})
-			values, err := rg.Wait()
-			if err == nil || err.Error() != "attempt 3: boom" {
-				t.Errorf("Wait = %v, want attempt 3's error", err)
-			}
-			if !slices.Equal(values, []int{0}) {
-				t.Errorf("Wait values = %v, want [0]", values)
-			}
-			if res := rg.Results(); len(res) != 1 || res[0].Value != 0 || res[0].Err != err {
-				t.Errorf("Results() = %+v, want [{0 %v}]", res, err)
-			}
-			mustRelease(t, p)
 		})
-	})
+	}
 }
 
 func TestResultGroupTryGoTakesAnIndexOnlyWhenItReturnsTrue(t *testing.T) {
-	t.Run("on a pool whose only worker is busy it returns false and the next Go takes that index", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := ants.NewPool(1)
-			b := newBlocker()
-			b.fill(t, p.Submit, 1)
-			var refusedRan atomic.Bool
-			rg := ants.NewResultGroup[string](context.Background(), p)
-			if rg.TryGo(func(context.Context) (string, error) { refusedRan.Store(true); return "refused", nil }) {
-				t.Error("TryGo = true with the pool's only worker busy")
-			}
-			b.open()
-			rg.Go(func(context.Context) (string, error) { return "a", nil })
-			synctest.Wait() // "a" has returned and the worker is idle
-			if !rg.TryGo(func(context.Context) (string, error) { return "b", nil }) {
-				t.Error("TryGo = false with the pool's worker idle")
-			}
-			values, err := rg.Wait()
-			if err != nil {
-				t.Errorf("Wait = %v, want nil", err)
-			}
-			if want := []string{"a", "b"}; !slices.Equal(values, want) {
-				t.Errorf("Wait values = %q, want %q (no gap for the refused TryGo)", values, want)
-			}
-			if res := rg.Results(); len(res) != 2 || res[0].Err != nil || res[1].Err != nil {
-				t.Errorf("Results() = %+v, want two successes", res)
-			}
-			mustRelease(t, p)
-			if refusedRan.Load() {
-				t.Error("the task of a TryGo that returned false ran")
-			}
-		})
+	t.Run("busy", func(t *testing.T) { // on a pool whose workers are busy it returns false and the next Go takes that index
+		for _, k := range runnerKinds.each() {
+			t.Run(k.String(), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, 2)
+					b := newBlocker()
+					b.fill(t, p.submit, 2)
+					var refusedRan atomic.Bool
+					rg := ants.NewResultGroup[string](context.Background(), p.runner)
+					if rg.TryGo(func(context.Context) (string, error) { refusedRan.Store(true); return "refused", nil }) {
+						t.Error("TryGo = true with every worker busy")
+					}
+					b.open()
+					rg.Go(func(context.Context) (string, error) { return "a", nil })
+					synctest.Wait() // "a" has returned and the worker is idle
+					if !rg.TryGo(func(context.Context) (string, error) { return "b", nil }) {
+						t.Error("TryGo = false with the pool's workers idle")
+					}
+					values, err := rg.Wait()
+					if err != nil {
+						t.Errorf("Wait = %v, want nil", err)
+					}
+					if want := []string{"a", "b"}; !slices.Equal(values, want) {
+						t.Errorf("Wait values = %q, want %q (no gap for the refused TryGo)", values, want)
+					}
+					if res := rg.Results(); len(res) != 2 || res[0].Err != nil || res[1].Err != nil {
+						t.Errorf("Results() = %+v, want two successes", res)
+					}
+					mustRelease(t, p)
+					if refusedRan.Load() {
+						t.Error("the task of a TryGo that returned false ran")
+					}
+				})
+			})
+		}
 	})
 
-	t.Run("past WithLimit it returns false and takes no index", func(t *testing.T) {
+	t.Run("limit", func(t *testing.T) { // past WithLimit it returns false and takes no index
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(4)
 			gate := make(chan struct{})
@@ -475,305 +463,172 @@ func TestResultGroupTryGoTakesAnIndexOnlyWhenItReturnsTrue(t *testing.T) {
 			}
 		})
 	})
-
-	t.Run("on a busy MultiPool it returns false and takes no index", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			mp, _ := ants.NewMultiPool(2, 2, ants.RoundRobin)
-			b := newBlocker()
-			b.fill(t, mp.Submit, 4)
-			rg := ants.NewResultGroup[int](context.Background(), mp)
-			var refusedRan atomic.Bool
-			if rg.TryGo(func(context.Context) (int, error) { refusedRan.Store(true); return -1, nil }) {
-				t.Error("TryGo = true with every worker busy")
-			}
-			b.open()
-			synctest.Wait()
-			if !rg.TryGo(func(context.Context) (int, error) { return 7, nil }) {
-				t.Error("TryGo = false with idle workers")
-			}
-			values, err := rg.Wait()
-			if err != nil || !slices.Equal(values, []int{7}) {
-				t.Errorf("Wait = %v, %v, want [7], nil", values, err)
-			}
-			mustRelease(t, mp)
-			if refusedRan.Load() {
-				t.Error("the task of a TryGo that returned false ran")
-			}
-		})
-	})
 }
 
 func TestResultGroupConcurrentGoAndTryGoTakeDenseIndexes(t *testing.T) {
-	p, _ := ants.NewPool(4)
-	const callers, calls = 16, 40
-	for round := range rounds(20, 5) {
-		rg := ants.NewResultGroup[int](context.Background(), p)
-		var ids atomic.Int32 // ids start at 1: a zero in the values is a hole
-		admitted := make(chan int, callers*calls)
-		var wg sync.WaitGroup
-		for c := range callers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for k := range calls {
-					id := int(ids.Add(1))
-					task := func(context.Context) (int, error) { return id, nil }
-					if (c+k)%2 == 0 {
-						rg.Go(task)
-						admitted <- id
-					} else if rg.TryGo(task) {
-						admitted <- id
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 4)
+			const callers, calls = 16, 40
+			for round := range rounds(20, 5) {
+				rg := ants.NewResultGroup[int](context.Background(), p.runner)
+				var ids atomic.Int32 // ids start at 1: a zero in the values is a hole
+				admitted := make(chan int, callers*calls)
+				var wg sync.WaitGroup
+				for c := range callers {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for k := range calls {
+							id := int(ids.Add(1))
+							task := func(context.Context) (int, error) { return id, nil }
+							if (c+k)%2 == 0 {
+								rg.Go(task)
+								admitted <- id
+							} else if rg.TryGo(task) {
+								admitted <- id
+							}
+						}
+					}()
+				}
+				wg.Wait()
+				values, err := rg.Wait()
+				close(admitted)
+				if err != nil {
+					t.Fatalf("round %d: Wait = %v, want nil", round, err)
+				}
+				var want []int
+				for id := range admitted {
+					want = append(want, id)
+				}
+				slices.Sort(want)
+				if got := slices.Sorted(slices.Values(values)); !slices.Equal(got, want) {
+					holes := len(values) - len(slices.DeleteFunc(slices.Clone(values), func(v int) bool { return v == 0 }))
+					t.Fatalf("round %d: %d values with %d zero holes, want a permutation of the %d admitted ids", round, len(values), holes, len(want))
+				}
+				for i, r := range rg.Results() {
+					if r.Err != nil || r.Value == 0 {
+						t.Fatalf("round %d: Results()[%d] = %+v, want a value and no error", round, i, r)
 					}
 				}
-			}()
-		}
-		wg.Wait()
-		values, err := rg.Wait()
-		close(admitted)
-		if err != nil {
-			t.Fatalf("round %d: Wait = %v, want nil", round, err)
-		}
-		var want []int
-		for id := range admitted {
-			want = append(want, id)
-		}
-		slices.Sort(want)
-		if got := slices.Sorted(slices.Values(values)); !slices.Equal(got, want) {
-			holes := len(values) - len(slices.DeleteFunc(slices.Clone(values), func(v int) bool { return v == 0 }))
-			t.Fatalf("round %d: %d values with %d zero holes, want a permutation of the %d admitted ids", round, len(values), holes, len(want))
-		}
-		for i, r := range rg.Results() {
-			if r.Err != nil || r.Value == 0 {
-				t.Fatalf("round %d: Results()[%d] = %+v, want a value and no error", round, i, r)
 			}
-		}
+			mustRelease(t, p)
+		})
 	}
-	mustRelease(t, p)
 }
 
 func TestResultGroupWaitOnEmptyGroupAndWaitAgain(t *testing.T) {
-	t.Run("Wait on an empty group returns an empty non-nil slice and nil", func(t *testing.T) {
-		p, _ := ants.NewPool(1)
-		rg := ants.NewResultGroup[int](context.Background(), p)
-		values, err := rg.Wait()
-		if values == nil || len(values) != 0 || err != nil {
-			t.Errorf("Wait = %#v, %v, want []int{}, nil", values, err)
-		}
-		if res := rg.Results(); len(res) != 0 {
-			t.Errorf("Results() = %+v, want none", res)
-		}
-		mustRelease(t, p)
-	})
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			t.Run("empty", func(t *testing.T) { // Wait on an empty group returns an empty non-nil slice and nil
+				p := newPool(t, k, 1)
+				rg := ants.NewResultGroup[int](context.Background(), p.runner)
+				values, err := rg.Wait()
+				if values == nil || len(values) != 0 || err != nil {
+					t.Errorf("Wait = %#v, %v, want []int{}, nil", values, err)
+				}
+				if res := rg.Results(); len(res) != 0 {
+					t.Errorf("Results() = %+v, want none", res)
+				}
+				mustRelease(t, p)
+			})
 
-	t.Run("Wait twice returns the same values", func(t *testing.T) {
-		p, _ := ants.NewPool(2)
-		rg := ants.NewResultGroup[int](context.Background(), p)
-		rg.Go(func(context.Context) (int, error) { return 1, nil })
-		rg.Go(func(context.Context) (int, error) { return 2, nil })
-		first, err1 := rg.Wait()
-		second, err2 := rg.Wait()
-		if err1 != nil || err2 != nil || !slices.Equal(first, []int{1, 2}) || !slices.Equal(second, []int{1, 2}) {
-			t.Errorf("Wait, Wait = %v, %v; %v, %v, want [1 2], nil both times", first, err1, second, err2)
-		}
-		res := rg.Results()
-		res[0].Value = 99 // Results returns a new slice each call
-		if again := rg.Results(); again[0].Value != 1 {
-			t.Errorf("Results()[0].Value = %d after changing an earlier copy, want 1", again[0].Value)
-		}
-		mustRelease(t, p)
-	})
+			t.Run("wait-twice", func(t *testing.T) { // Wait twice returns the same values
+				p := newPool(t, k, 2)
+				rg := ants.NewResultGroup[int](context.Background(), p.runner)
+				rg.Go(func(context.Context) (int, error) { return 1, nil })
+				rg.Go(func(context.Context) (int, error) { return 2, nil })
+				first, err1 := rg.Wait()
+				second, err2 := rg.Wait()
+				if err1 != nil || err2 != nil || !slices.Equal(first, []int{1, 2}) || !slices.Equal(second, []int{1, 2}) {
+					t.Errorf("Wait, Wait = %v, %v; %v, %v, want [1 2], nil both times", first, err1, second, err2)
+				}
+				res := rg.Results()
+				res[0].Value = 99 // Results returns a new slice each call
+				if again := rg.Results(); again[0].Value != 1 {
+					t.Errorf("Results()[0].Value = %d after changing an earlier copy, want 1", again[0].Value)
+				}
+				mustRelease(t, p)
+			})
 
-	t.Run("a Go after Wait is skipped and the next Wait reports context.Canceled", func(t *testing.T) {
-		p, _ := ants.NewPool(2)
-		rg := ants.NewResultGroup[int](context.Background(), p)
-		rg.Go(func(context.Context) (int, error) { return 1, nil })
-		if _, err := rg.Wait(); err != nil {
-			t.Fatalf("first Wait = %v, want nil", err)
-		}
-		var ran atomic.Bool
-		rg.Go(func(context.Context) (int, error) { ran.Store(true); return 2, nil })
-		values, err := rg.Wait()
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("second Wait = %v, want context.Canceled", err)
-		}
-		if !slices.Equal(values, []int{1, 0}) {
-			t.Errorf("second Wait values = %v, want [1 0]", values)
-		}
-		if res := rg.Results(); len(res) != 2 || !errors.Is(res[1].Err, context.Canceled) {
-			t.Errorf("Results() = %+v, want index 1 skipped with context.Canceled", res)
-		}
-		mustRelease(t, p)
-		if ran.Load() {
-			t.Error("the task given to Go after Wait ran")
-		}
-	})
-}
-
-func TestResultGroupBadInputNeverPanicsOrHangs(t *testing.T) {
-	t.Run("a nil ctx gives a group that runs nothing and whose Wait returns ErrNilContext", func(t *testing.T) {
-		p, _ := ants.NewPool(1)
-		var nilCtx context.Context
-		rg := ants.NewResultGroup[int](nilCtx, p)
-		var ran atomic.Bool
-		rg.Go(func(context.Context) (int, error) { ran.Store(true); return 1, nil })
-		if rg.TryGo(func(context.Context) (int, error) { ran.Store(true); return 2, nil }) {
-			t.Error("TryGo = true on a group with a nil ctx")
-		}
-		values, err := rg.Wait()
-		if !errors.Is(err, ants.ErrNilContext) {
-			t.Errorf("Wait = %v, want ErrNilContext", err)
-		}
-		if !slices.Equal(values, []int{0}) {
-			t.Errorf("Wait values = %v, want [0]", values)
-		}
-		if rg.Context() == nil {
-			t.Error("Context() = nil")
-		}
-		mustRelease(t, p)
-		if ran.Load() {
-			t.Error("a task ran on a group with a nil ctx")
-		}
-	})
-
-	t.Run("a nil runner gives a group whose Wait returns ErrNilRunner", func(t *testing.T) {
-		rg := ants.NewResultGroup[int](context.Background(), nil)
-		var ran atomic.Bool
-		rg.Go(func(context.Context) (int, error) { ran.Store(true); return 1, nil })
-		if rg.TryGo(func(context.Context) (int, error) { ran.Store(true); return 2, nil }) {
-			t.Error("TryGo = true on a group with a nil runner")
-		}
-		values, err := rg.Wait()
-		if !errors.Is(err, ants.ErrNilRunner) {
-			t.Errorf("Wait = %v, want ErrNilRunner", err)
-		}
-		if !slices.Equal(values, []int{0}) {
-			t.Errorf("Wait values = %v, want [0]", values)
-		}
-		if ran.Load() {
-			t.Error("a task ran on a group with a nil runner")
-		}
-	})
-
-	t.Run("Go(nil) gives that index ErrNilTask", func(t *testing.T) {
-		p, _ := ants.NewPool(2)
-		rg := ants.NewResultGroup[int](context.Background(), p, ants.WithCollectErrors())
-		rg.Go(func(context.Context) (int, error) { return 1, nil })
-		rg.Go(nil)
-		rg.Go(func(context.Context) (int, error) { return 3, nil })
-		values, err := rg.Wait()
-		if !errors.Is(err, ants.ErrNilTask) {
-			t.Errorf("Wait = %v, want ErrNilTask", err)
-		}
-		if !slices.Equal(values, []int{1, 0, 3}) {
-			t.Errorf("Wait values = %v, want [1 0 3]", values)
-		}
-		res := rg.Results()
-		if len(res) != 3 || res[0].Err != nil || !errors.Is(res[1].Err, ants.ErrNilTask) || res[2].Err != nil {
-			t.Errorf("Results() = %+v, want [{1 <nil>} {0 ErrNilTask} {3 <nil>}]", res)
-		}
-		mustRelease(t, p)
-	})
-
-	t.Run("TryGo(nil) returns false, takes no index, and fails the group with ErrNilTask", func(t *testing.T) {
-		p, _ := ants.NewPool(2)
-		rg := ants.NewResultGroup[int](context.Background(), p)
-		if rg.TryGo(nil) {
-			t.Error("TryGo(nil) = true")
-		}
-		values, err := rg.Wait()
-		if !errors.Is(err, ants.ErrNilTask) {
-			t.Errorf("Wait = %v, want ErrNilTask", err)
-		}
-		if len(values) != 0 {
-			t.Errorf("Wait values = %v, want none (TryGo(nil) takes no index)", values)
-		}
-		mustRelease(t, p)
-	})
+			t.Run("go-after-wait", func(t *testing.T) { // a Go after Wait is skipped and the next Wait reports context.Canceled
+				p := newPool(t, k, 2)
+				rg := ants.NewResultGroup[int](context.Background(), p.runner)
+				rg.Go(func(context.Context) (int, error) { return 1, nil })
+				if _, err := rg.Wait(); err != nil {
+					t.Fatalf("first Wait = %v, want nil", err)
+				}
+				var ran atomic.Bool
+				rg.Go(func(context.Context) (int, error) { ran.Store(true); return 2, nil })
+				values, err := rg.Wait()
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("second Wait = %v, want context.Canceled", err)
+				}
+				if !slices.Equal(values, []int{1, 0}) {
+					t.Errorf("second Wait values = %v, want [1 0]", values)
+				}
+				if res := rg.Results(); len(res) != 2 || !errors.Is(res[1].Err, context.Canceled) {
+					t.Errorf("Results() = %+v, want index 1 skipped with context.Canceled", res)
+				}
+				mustRelease(t, p)
+				if ran.Load() {
+					t.Error("the task given to Go after Wait ran")
+				}
+			})
+		})
+	}
 }
 
 func TestSubmitValueReturnsTheTasksValueAndError(t *testing.T) {
-	for _, tc := range resultRunners(t) {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 4)
 			ctx := context.Background()
-			if v, err := ants.SubmitValue(ctx, tc.pool, func(context.Context) (string, error) { return "ok", nil }).Wait(); v != "ok" || err != nil {
+			if v, err := ants.SubmitValue(ctx, p.runner, func(context.Context) (string, error) { return "ok", nil }).Wait(); v != "ok" || err != nil {
 				t.Errorf("Wait = %q, %v, want \"ok\", nil", v, err)
 			}
-			if v, err := ants.SubmitValue(ctx, tc.pool, func(context.Context) (string, error) { return "partial", errBoom }).Wait(); v != "partial" || err != errBoom {
+			if v, err := ants.SubmitValue(ctx, p.runner, func(context.Context) (string, error) { return "partial", errBoom }).Wait(); v != "partial" || err != errBoom {
 				t.Errorf("Wait = %q, %v, want \"partial\", errBoom (the task's value and error)", v, err)
 			}
 			type key struct{}
-			got := ants.SubmitValue(context.WithValue(ctx, key{}, "seen"), tc.pool, func(ctx context.Context) (any, error) {
+			got := ants.SubmitValue(context.WithValue(ctx, key{}, "seen"), p.runner, func(ctx context.Context) (any, error) {
 				return ctx.Value(key{}), nil
 			})
 			if v, err := got.Wait(); v != "seen" || err != nil {
 				t.Errorf("the task's ctx carries value %v (err %v), want the submit's ctx value", v, err)
 			}
-			mustRelease(t, tc.pool)
+			mustRelease(t, p)
 		})
 	}
 }
 
 func TestSubmitValueDoneClosesOnlyAfterTheTaskReturns(t *testing.T) {
-	p, _ := ants.NewPool(1)
-	started, gate := make(chan struct{}), make(chan struct{})
-	var returning atomic.Bool
-	f := ants.SubmitValue(context.Background(), p, func(context.Context) (int, error) {
-		close(started)
-		<-gate
-		returning.Store(true)
-		return 42, nil
-	})
-	<-started
-	if isClosed(f.Done()) {
-		t.Fatal("Done is closed while the task is blocked")
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 1)
+			started, gate := make(chan struct{}), make(chan struct{})
+			var returning atomic.Bool
+			f := ants.SubmitValue(context.Background(), p.runner, func(context.Context) (int, error) {
+				close(started)
+				<-gate
+				returning.Store(true)
+				return 42, nil
+			})
+			<-started
+			if isClosed(f.Done()) {
+				t.Fatal("Done is closed while the task is blocked")
+			}
+			close(gate)
+			<-f.Done()
+			if !returning.Load() {
+				t.Error("Done closed before the task returned")
+			}
+			if v, err := f.Wait(); v != 42 || err != nil {
+				t.Errorf("Wait = %d, %v, want 42, nil", v, err)
+			}
+			mustRelease(t, p)
+		})
 	}
-	close(gate)
-	<-f.Done()
-	if !returning.Load() {
-		t.Error("Done closed before the task returned")
-	}
-	if v, err := f.Wait(); v != 42 || err != nil {
-		t.Errorf("Wait = %d, %v, want 42, nil", v, err)
-	}
-	mustRelease(t, p)
-}
-
-func TestSubmitValuePanicBecomesPanicErrorNotPanicHandler(t *testing.T) {
-	p, _ := ants.NewPool(1, ants.WithPanicHandler(func(v any) {
-		t.Errorf("PanicHandler got %v; a SubmitValue panic must not reach it", v)
-	}))
-	ctx := context.Background()
-	_, err := ants.SubmitValue(ctx, p, func(context.Context) (int, error) { panicInGroupTask("kaboom"); return 1, nil }).Wait()
-	var pe *ants.PanicError
-	if !errors.As(err, &pe) || pe.Value != "kaboom" || len(pe.Stack) == 0 {
-		t.Errorf("Wait error = %v, want a *PanicError with value kaboom and a stack", err)
-	}
-	_, err = ants.SubmitValue(ctx, p, func(context.Context) (int, error) { panicInGroupTask(errBoom); return 1, nil }).Wait()
-	if !errors.As(err, &pe) || !errors.Is(err, errBoom) {
-		t.Errorf("Wait error = %v, want a *PanicError that unwraps to errBoom", err)
-	}
-	if v, err := ants.SubmitValue(ctx, p, func(context.Context) (int, error) { return 2, nil }).Wait(); v != 2 || err != nil {
-		t.Errorf("after the panics, Wait = %d, %v, want 2, nil (the pool still works)", v, err)
-	}
-	mustRelease(t, p)
-}
-
-func TestSubmitValueGoexitResolvesWithErrGoexit(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p, _ := ants.NewPool(1)
-		f := ants.SubmitValue(context.Background(), p, func(context.Context) (int, error) { runtime.Goexit(); return 1, nil })
-		synctest.Wait()
-		if !isClosed(f.Done()) {
-			t.Fatal("the future of a task that called runtime.Goexit is not resolved")
-		}
-		if v, err := f.Wait(); v != 0 || !errors.Is(err, ants.ErrGoexit) {
-			t.Errorf("Wait = %d, %v, want 0, ErrGoexit", v, err)
-		}
-		if v, err := ants.SubmitValue(context.Background(), p, func(context.Context) (int, error) { return 2, nil }).Wait(); v != 2 || err != nil {
-			t.Errorf("after the Goexit, Wait = %d, %v, want 2, nil (the pool still works)", v, err)
-		}
-		mustRelease(t, p)
-	})
 }
 
 func TestSubmitValueRefusedSubmitResolvesAtOnce(t *testing.T) {
@@ -783,33 +638,33 @@ func TestSubmitValueRefusedSubmitResolvesAtOnce(t *testing.T) {
 		want   error
 		submit submit
 	}{
-		{"a released pool: ErrPoolClosed", ants.ErrPoolClosed, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
+		{"released", ants.ErrPoolClosed, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
 			p, _ := ants.NewPool(1)
 			mustRelease(t, p)
 			return ants.SubmitValue(context.Background(), p, task), func() {}
 		}},
-		{"a cancelled ctx: context.Canceled", context.Canceled, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
+		{"cancelled", context.Canceled, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
 			p, _ := ants.NewPool(1)
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
 			return ants.SubmitValue(ctx, p, task), func() { mustRelease(t, p) }
 		}},
-		{"a full nonblocking pool: ErrPoolOverload", ants.ErrPoolOverload, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
+		{"overload", ants.ErrPoolOverload, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
 			p, _ := ants.NewPool(1, ants.WithNonblocking(true))
 			b := newBlocker()
 			b.fill(t, p.Submit, 1)
 			return ants.SubmitValue(context.Background(), p, task), func() { b.open(); mustRelease(t, p) }
 		}},
-		{"a nil ctx: ErrNilContext", ants.ErrNilContext, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
+		{"nil-ctx", ants.ErrNilContext, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
 			p, _ := ants.NewPool(1)
 			var nilCtx context.Context
 			return ants.SubmitValue(nilCtx, p, task), func() { mustRelease(t, p) }
 		}},
-		{"a nil task: ErrNilTask", ants.ErrNilTask, func(t *testing.T, _ func(context.Context) (int, error)) (*ants.Future[int], func()) {
+		{"nil-task", ants.ErrNilTask, func(t *testing.T, _ func(context.Context) (int, error)) (*ants.Future[int], func()) {
 			p, _ := ants.NewPool(1)
 			return ants.SubmitValue[int](context.Background(), p, nil), func() { mustRelease(t, p) }
 		}},
-		{"a nil runner: ErrNilRunner", ants.ErrNilRunner, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
+		{"nil-runner", ants.ErrNilRunner, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
 			return ants.SubmitValue(context.Background(), nil, task), func() {}
 		}},
 	} {
@@ -832,313 +687,71 @@ func TestSubmitValueRefusedSubmitResolvesAtOnce(t *testing.T) {
 }
 
 func TestSubmitValueBlockedOnFullPoolReturnsWhenCtxCancelled(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p, _ := ants.NewPool(1)
-		b := newBlocker()
-		b.fill(t, p.Submit, 1)
-		ctx, cancel := context.WithCancel(context.Background())
-		var ran atomic.Bool
-		futures := make(chan *ants.Future[int], 1)
-		go func() {
-			futures <- ants.SubmitValue(ctx, p, func(context.Context) (int, error) { ran.Store(true); return 1, nil })
-		}()
-		synctest.Wait()
-		select {
-		case <-futures:
-			t.Error("SubmitValue returned while the pool's only worker was busy")
-		default:
-		}
-		cancel()
-		f := <-futures
-		if !isClosed(f.Done()) {
-			t.Error("the future is not resolved when SubmitValue returns after ctx was cancelled")
-		}
-		if v, err := f.Wait(); v != 0 || !errors.Is(err, context.Canceled) {
-			t.Errorf("Wait = %d, %v, want 0, context.Canceled", v, err)
-		}
-		b.open()
-		mustRelease(t, p)
-		if ran.Load() {
-			t.Error("the task ran after its submit was cancelled")
-		}
-	})
-}
-
-func TestFutureWaitFromManyGoroutinesReturnsTheSame(t *testing.T) {
-	p, _ := ants.NewPool(1)
-	gate := make(chan struct{})
-	want := new(int)
-	f := ants.SubmitValue(context.Background(), p, func(context.Context) (*int, error) { <-gate; return want, errBoom })
-	type outcome struct {
-		v   *int
-		err error
-	}
-	const waiters = 16
-	got := make(chan outcome, waiters)
-	for range waiters {
-		go func() {
-			v, err := f.Wait()
-			got <- outcome{v, err}
-		}()
-	}
-	close(gate)
-	for range waiters {
-		if o := <-got; o.v != want || o.err != errBoom {
-			t.Errorf("Wait = %p, %v, want %p, errBoom", o.v, o.err, want)
-		}
-	}
-	if v, err := f.Wait(); v != want || err != errBoom {
-		t.Errorf("Wait again = %p, %v, want %p, errBoom", v, err, want)
-	}
-	mustRelease(t, p)
-}
-
-// tryPool is one of the six pool types, seen through its non-blocking
-// submit, with two workers in all.
-type tryPool struct {
-	try    func(task func()) error // TrySubmit(task), or TryInvoke with task as the argument
-	submit func(task func()) error // Submit, or Invoke: waits for a worker
-	tryNil func() error            // TrySubmit(nil); nil for the func pools
-	pool   releaser
-}
-
-// runArg is the function of the func pools: it runs its argument.
-func runArg(a any) { a.(func())() }
-
-func runFunc(f func()) { f() }
-
-var tryPoolTypes = []struct {
-	name       string
-	takesTasks bool // Pool and MultiPool: TrySubmit, which has a nil task to refuse
-	new        func(opts ...ants.Option) (tryPool, error)
-}{
-	{"Pool", true, func(opts ...ants.Option) (tryPool, error) {
-		p, err := ants.NewPool(2, opts...)
-		if err != nil {
-			return tryPool{}, err
-		}
-		return tryPool{p.TrySubmit, p.Submit, func() error { return p.TrySubmit(nil) }, p}, nil
-	}},
-	{"MultiPool", true, func(opts ...ants.Option) (tryPool, error) {
-		p, err := ants.NewMultiPool(2, 1, ants.RoundRobin, opts...)
-		if err != nil {
-			return tryPool{}, err
-		}
-		return tryPool{p.TrySubmit, p.Submit, func() error { return p.TrySubmit(nil) }, p}, nil
-	}},
-	{"PoolWithFunc", false, func(opts ...ants.Option) (tryPool, error) {
-		p, err := ants.NewPoolWithFunc(2, runArg, opts...)
-		if err != nil {
-			return tryPool{}, err
-		}
-		return tryPool{
-			func(f func()) error { return p.TryInvoke(f) },
-			func(f func()) error { return p.Invoke(f) },
-			nil, p,
-		}, nil
-	}},
-	{"PoolWithFuncGeneric", false, func(opts ...ants.Option) (tryPool, error) {
-		p, err := ants.NewPoolWithFuncGeneric(2, runFunc, opts...)
-		if err != nil {
-			return tryPool{}, err
-		}
-		return tryPool{p.TryInvoke, p.Invoke, nil, p}, nil
-	}},
-	{"MultiPoolWithFunc", false, func(opts ...ants.Option) (tryPool, error) {
-		p, err := ants.NewMultiPoolWithFunc(2, 1, runArg, ants.RoundRobin, opts...)
-		if err != nil {
-			return tryPool{}, err
-		}
-		return tryPool{
-			func(f func()) error { return p.TryInvoke(f) },
-			func(f func()) error { return p.Invoke(f) },
-			nil, p,
-		}, nil
-	}},
-	{"MultiPoolWithFuncGeneric", false, func(opts ...ants.Option) (tryPool, error) {
-		p, err := ants.NewMultiPoolWithFuncGeneric(2, 1, runFunc, ants.RoundRobin, opts...)
-		if err != nil {
-			return tryPool{}, err
-		}
-		return tryPool{p.TryInvoke, p.Invoke, nil, p}, nil
-	}},
-}
-
-func TestTrySubmitAndTryInvokeNeverBlock(t *testing.T) {
-	modes := []struct {
-		name string
-		opts []ants.Option
-	}{
-		{"a blocking pool", nil},
-		{"a pool with MaxBlockingTasks", []ants.Option{ants.WithMaxBlockingTasks(4)}},
-		{"a nonblocking pool", []ants.Option{ants.WithNonblocking(true)}},
-	}
-	for _, pt := range tryPoolTypes {
-		newPool := func(t *testing.T, opts ...ants.Option) tryPool {
-			t.Helper()
-			tp, err := pt.new(opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return tp
-		}
-		t.Run(pt.name, func(t *testing.T) {
-			t.Run("with a free worker it runs the task once", func(t *testing.T) {
-				tp := newPool(t)
-				var runs atomic.Int32
-				ran := make(chan struct{}, 2)
-				if err := tp.try(func() { runs.Add(1); ran <- struct{}{} }); err != nil {
-					t.Errorf("try = %v, want nil", err)
-				} else {
-					<-ran
-				}
-				mustRelease(t, tp.pool)
-				if got := runs.Load(); got != 1 {
-					t.Errorf("the task ran %d times, want 1", got)
-				}
-			})
-
-			t.Run("with one worker busy it uses the other", func(t *testing.T) {
-				synctest.Test(t, func(t *testing.T) {
-					tp := newPool(t)
-					b := newBlocker()
-					b.fill(t, tp.submit, 1)
-					var runs atomic.Int32
-					for i := range 2 { // round-robin: one of the two picks the busy sub-pool first
-						if err := tp.try(func() { runs.Add(1) }); err != nil {
-							t.Errorf("try %d = %v with a worker free, want nil", i, err)
-						}
-						synctest.Wait() // the task has run and its worker is idle
-					}
-					b.open()
-					mustRelease(t, tp.pool)
-					if got := runs.Load(); got != 2 {
-						t.Errorf("the tasks ran %d times, want 2", got)
-					}
-				})
-			})
-
-			for _, mode := range modes {
-				t.Run("with every worker busy it returns ErrPoolOverload at once, on "+mode.name, func(t *testing.T) {
-					synctest.Test(t, func(t *testing.T) {
-						tp := newPool(t, mode.opts...)
-						b := newBlocker()
-						b.fill(t, tp.submit, 2)
-						var ran atomic.Bool
-						result := make(chan error, 1)
-						go func() { result <- tp.try(func() { ran.Store(true) }) }()
-						synctest.Wait()
-						select {
-						case err := <-result:
-							if err != ants.ErrPoolOverload {
-								t.Errorf("try = %v, want ErrPoolOverload", err)
-							}
-						default:
-							t.Error("try blocked with every worker busy")
-						}
-						b.open()
-						mustRelease(t, tp.pool)
-						if ran.Load() {
-							t.Error("the refused task ran")
-						}
-					})
-				})
-			}
-
-			t.Run("on a released pool it returns ErrPoolClosed", func(t *testing.T) {
-				tp := newPool(t)
-				mustRelease(t, tp.pool)
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 1)
+				b := newBlocker()
+				b.fill(t, p.submit, 1)
+				ctx, cancel := context.WithCancel(context.Background())
 				var ran atomic.Bool
-				if err := tp.try(func() { ran.Store(true) }); err != ants.ErrPoolClosed {
-					t.Errorf("try = %v, want ErrPoolClosed", err)
+				futures := make(chan *ants.Future[int], 1)
+				go func() {
+					futures <- ants.SubmitValue(ctx, p.runner, func(context.Context) (int, error) { ran.Store(true); return 1, nil })
+				}()
+				synctest.Wait()
+				select {
+				case <-futures:
+					t.Error("SubmitValue returned while the pool's only worker was busy")
+				default:
 				}
-				if tp.tryNil != nil {
-					if err := tp.tryNil(); err != ants.ErrPoolClosed {
-						t.Errorf("TrySubmit(nil) on a released pool = %v, want ErrPoolClosed (checked first)", err)
-					}
+				cancel()
+				f := <-futures
+				if !isClosed(f.Done()) {
+					t.Error("the future is not resolved when SubmitValue returns after ctx was cancelled")
 				}
+				if v, err := f.Wait(); v != 0 || !errors.Is(err, context.Canceled) {
+					t.Errorf("Wait = %d, %v, want 0, context.Canceled", v, err)
+				}
+				b.open()
+				mustRelease(t, p)
 				if ran.Load() {
-					t.Error("the refused task ran")
+					t.Error("the task ran after its submit was cancelled")
 				}
 			})
-
-			if pt.takesTasks {
-				t.Run("TrySubmit(nil) returns ErrNilTask on an open pool", func(t *testing.T) {
-					tp := newPool(t)
-					if err := tp.tryNil(); err != ants.ErrNilTask {
-						t.Errorf("TrySubmit(nil) = %v, want ErrNilTask", err)
-					}
-					mustRelease(t, tp.pool)
-				})
-			}
 		})
 	}
 }
 
-func TestTryInvokeWithNilArgRunsTheFunctionWithNil(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		new  func(pf func(any)) (func(any) error, releaser)
-	}{
-		{"PoolWithFunc", func(pf func(any)) (func(any) error, releaser) {
-			p, _ := ants.NewPoolWithFunc(1, pf)
-			return p.TryInvoke, p
-		}},
-		{"MultiPoolWithFunc", func(pf func(any)) (func(any) error, releaser) {
-			p, _ := ants.NewMultiPoolWithFunc(2, 1, pf, ants.RoundRobin)
-			return p.TryInvoke, p
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			args := make(chan any, 1)
-			tryInvoke, p := tc.new(func(a any) { args <- a })
-			if err := tryInvoke(nil); err != nil {
-				t.Fatalf("TryInvoke(nil) = %v, want nil", err)
+func TestFutureWaitFromManyGoroutinesReturnsTheSame(t *testing.T) {
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 1)
+			gate := make(chan struct{})
+			want := new(int)
+			f := ants.SubmitValue(context.Background(), p.runner, func(context.Context) (*int, error) { <-gate; return want, errBoom })
+			type outcome struct {
+				v   *int
+				err error
 			}
-			if a := <-args; a != nil {
-				t.Errorf("the function got %v, want nil", a)
+			const waiters = 16
+			got := make(chan outcome, waiters)
+			for range waiters {
+				go func() {
+					v, err := f.Wait()
+					got <- outcome{v, err}
+				}()
+			}
+			close(gate)
+			for range waiters {
+				if o := <-got; o.v != want || o.err != errBoom {
+					t.Errorf("Wait = %p, %v, want %p, errBoom", o.v, o.err, want)
+				}
+			}
+			if v, err := f.Wait(); v != want || err != errBoom {
+				t.Errorf("Wait again = %p, %v, want %p, errBoom", v, err, want)
 			}
 			mustRelease(t, p)
 		})
 	}
-}
-
-func TestResultGroupGoAllocatesAtMostOneMoreThanGroupGo(t *testing.T) {
-	if raceEnabled {
-		t.Skip("allocation counts differ under the race detector")
-	}
-	p, _ := ants.NewPool(8, ants.WithDisablePurge(true))
-	startAll(t, p.Submit, 8)
-	ctx := context.Background()
-	done := make(chan struct{})
-	groupTask := func(context.Context) error { done <- struct{}{}; return nil }
-	resultTask := func(context.Context) (int, error) { done <- struct{}{}; return 1, nil }
-	const n = 10000
-
-	g := p.Group(ctx)
-	group := mallocs(n, func() {
-		g.Go(groupTask)
-		<-done
-	})
-	if err := g.Wait(); err != nil {
-		t.Fatal(err)
-	}
-
-	rg := ants.NewResultGroup[int](ctx, p)
-	result := mallocs(n, func() {
-		rg.Go(resultTask)
-		<-done
-	})
-	if _, err := rg.Wait(); err != nil {
-		t.Fatal(err)
-	}
-
-	// One closure per task, and the amortized growth of the results slice:
-	// a handful of reallocations over n tasks, far below 1% of n.
-	if limit := group + n + n/100; result > limit {
-		t.Errorf("%d ResultGroup.Go calls allocated %d times, %d Group.Go calls %d: %.3f more per task, want at most 1",
-			n, result, n, group, float64(result-group)/n)
-	}
-	t.Logf("per task: Group.Go %.3f allocations, ResultGroup.Go %.3f", float64(group)/n, float64(result)/n)
-	mustRelease(t, p)
 }

@@ -1,14 +1,10 @@
 package ants_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,11 +13,6 @@ import (
 
 	"github.com/antspool/ants"
 )
-
-// statsOf is what every pool type offers for Stats.
-type statsOf interface {
-	Stats() ants.Stats
-}
 
 // observed collects what a task observer is told.
 type observed struct {
@@ -51,51 +42,50 @@ func checkStats(t *testing.T, what string, got, want ants.Stats) {
 }
 
 // Blocked callers, busy and idle workers, waits and completions add up
-// exactly, step by step, on a pool and a multi-pool.
+// exactly, step by step, on every pool kind.
 func TestStatsAddUpForSubmits(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		for _, tc := range groupPools(t, 2, ants.WithDisablePurge(true)) {
-			p := tc.pool.(interface {
-				groupPool
-				statsOf
+	for _, k := range allKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 2, ants.WithDisablePurge(true))
+				checkStats(t, "new", p.Stats(), ants.Stats{Cap: 2})
+
+				b := newBlocker()
+				b.fill(t, p.submit, 2)
+				for range 3 {
+					go func() {
+						if err := p.submit(b.task); err != nil {
+							t.Errorf("Submit = %v", err)
+						}
+					}()
+				}
+				synctest.Wait()
+				checkStats(t, "2 busy, 3 blocked", p.Stats(),
+					ants.Stats{Cap: 2, Running: 2, Busy: 2, Waiting: 3, Submitted: 2})
+
+				time.Sleep(time.Second) // the three callers wait one second
+				b.open()
+				for range 3 {
+					<-b.started
+				}
+				synctest.Wait()
+				checkStats(t, "all done", p.Stats(),
+					ants.Stats{Cap: 2, Running: 2, Idle: 2, Submitted: 5, Completed: 5, WaitTime: 3 * time.Second})
+
+				mustRelease(t, p)
+				checkStats(t, "released", p.Stats(),
+					ants.Stats{Cap: 2, Submitted: 5, Completed: 5, WaitTime: 3 * time.Second})
+				p.Reboot()
+				if err := p.submit(func() {}); err != nil {
+					t.Fatal(err)
+				}
+				synctest.Wait()
+				checkStats(t, "rebooted: counters kept", p.Stats(),
+					ants.Stats{Cap: 2, Running: 1, Idle: 1, Submitted: 6, Completed: 6, WaitTime: 3 * time.Second})
+				mustRelease(t, p)
 			})
-			checkStats(t, tc.name+", new", p.Stats(), ants.Stats{Cap: 2})
-
-			b := newBlocker()
-			b.fill(t, p.Submit, 2)
-			for range 3 {
-				go func() {
-					if err := p.Submit(b.task); err != nil {
-						t.Errorf("%s: Submit = %v", tc.name, err)
-					}
-				}()
-			}
-			synctest.Wait()
-			checkStats(t, tc.name+", 2 busy, 3 blocked", p.Stats(),
-				ants.Stats{Cap: 2, Running: 2, Busy: 2, Waiting: 3, Submitted: 2})
-
-			time.Sleep(time.Second) // the three callers wait one second
-			b.open()
-			for range 3 {
-				<-b.started
-			}
-			synctest.Wait()
-			checkStats(t, tc.name+", all done", p.Stats(),
-				ants.Stats{Cap: 2, Running: 2, Idle: 2, Submitted: 5, Completed: 5, WaitTime: 3 * time.Second})
-
-			mustRelease(t, p)
-			checkStats(t, tc.name+", released", p.Stats(),
-				ants.Stats{Cap: 2, Submitted: 5, Completed: 5, WaitTime: 3 * time.Second})
-			p.Reboot()
-			if err := p.Submit(func() {}); err != nil {
-				t.Fatal(err)
-			}
-			synctest.Wait()
-			checkStats(t, tc.name+", rebooted: counters kept", p.Stats(),
-				ants.Stats{Cap: 2, Running: 1, Idle: 1, Submitted: 6, Completed: 6, WaitTime: 3 * time.Second})
-			mustRelease(t, p)
-		}
-	})
+		})
+	}
 }
 
 // WaitTime counts every wait in line from the start, and taking a Stats
@@ -363,68 +353,4 @@ func TestMultiPoolStatsAreTheSum(t *testing.T) {
 		checkStats(t, "done", mp.Stats(), ants.Stats{Cap: 6, Running: 6, Idle: 6, Submitted: 8, Completed: 8, WaitTime: 2 * time.Second})
 		mustRelease(t, mp)
 	})
-}
-
-//go:noinline
-func panicForSlog() { panic("boom") }
-
-// SlogLogger logs a panic as one record with the value and the stack as
-// attributes; other messages as Info records.
-func TestSlogLoggerLogsAPanicAsOneRecord(t *testing.T) {
-	var buf syncBuffer
-	l := ants.SlogLogger(slog.New(slog.NewJSONHandler(&buf, nil)))
-	p, _ := ants.NewPool(1, ants.WithLogger(l))
-	_ = p.Submit(panicForSlog)
-	mustRelease(t, p) // the panic is logged before the worker exits
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 1 {
-		t.Fatalf("%d records, want 1:\n%s", len(lines), buf.String())
-	}
-	var rec map[string]any
-	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
-		t.Fatal(err)
-	}
-	if rec["level"] != "ERROR" || rec["msg"] != "ants: worker exits from panic" || rec["panic"] != "boom" {
-		t.Errorf("record = %v", rec)
-	}
-	if stack, _ := rec["stack"].(string); !strings.Contains(stack, "panicForSlog") {
-		t.Errorf("the stack attribute lacks the panicking function: %q", stack)
-	}
-
-	buf.Reset()
-	l.Printf("hello %d\n", 42)
-	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil || rec["level"] != "INFO" || rec["msg"] != "hello 42" {
-		t.Errorf("Printf record = %v (%v)", rec, err)
-	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a worker to write while the test
-// reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]byte(nil), s.b.Bytes()...)
-}
-
-func (s *syncBuffer) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.Reset()
 }

@@ -60,24 +60,12 @@ type stressTask struct {
 	accepted bool
 }
 
-// stressTarget is one shared pool under stress, seen through what every
-// kind offers.
+// stressTarget is one shared pool under stress.
 type stressTarget struct {
-	name   string
-	bound  int32 // most tasks that may run at once
-	inUse  gauge
-	submit func(r *rand.Rand, task *stressTask) error // a random entry point
-	group  func(ctx context.Context, opts ...ants.GroupOption) *ants.Group
-	runner ants.Runner // for ResultGroups; nil for the func pools
-	tune   func(int)
-	pool   interface {
-		Release()
-		ReleaseContext(context.Context) error
-		ReleaseTimeout(time.Duration) error
-		Reboot()
-		IsClosed() bool
-		Stats() ants.Stats
-	}
+	name  string
+	bound int32 // most tasks that may run at once
+	inUse gauge
+	pool  *testPool
 }
 
 // run is the body of every stress task.
@@ -88,6 +76,22 @@ func (st *stressTarget) run(task *stressTask) {
 		time.Sleep(time.Duration(rand.IntN(300)) * time.Microsecond)
 	}
 	st.inUse.exit()
+}
+
+// submit gives task to the pool through a random entry point: TrySubmit
+// or TryInvoke seldom (it fails fast and would swamp the mix), Submit or
+// Invoke, or SubmitCtx or InvokeCtx with a random context.
+func (st *stressTarget) submit(r *rand.Rand, task *stressTask) error {
+	run := func() { st.run(task) }
+	switch r.IntN(8) {
+	case 0:
+		return st.pool.try(run)
+	case 1, 2, 3, 4:
+		return st.pool.submit(run)
+	}
+	ctx, cancel := randomCtx(r)
+	defer cancel()
+	return st.pool.submitCtx(ctx, run)
 }
 
 // randomCtx returns a context that is already done, ends soon, is
@@ -109,91 +113,34 @@ func randomCtx(r *rand.Rand) (context.Context, context.CancelFunc) {
 	}
 }
 
+// newStressTargets builds the pools under stress: every kind in both
+// modes, and some with more options.
 func newStressTargets(t *testing.T) []*stressTarget {
+	tinyExpiry := ants.WithExpiryDuration(50 * time.Microsecond)
 	var targets []*stressTarget
-	closure := func(name string, p interface {
-		Submit(func()) error
-		TrySubmit(func()) error
-		SubmitCtx(context.Context, func(context.Context)) error
-	}, bound int32) *stressTarget {
-		st := &stressTarget{name: name, bound: bound}
-		st.submit = func(r *rand.Rand, task *stressTask) error {
-			switch r.IntN(8) { // TrySubmit seldom: it fails fast and would swamp the mix
-			case 0:
-				return p.TrySubmit(func() { st.run(task) })
-			case 1, 2, 3, 4:
-				return p.Submit(func() { st.run(task) })
+	for _, c := range []struct {
+		ks   kinds
+		name string // of the options
+		opts []ants.Option
+	}{
+		{allKinds | bothModes, "", nil},
+		{kindPool, "prealloc", []ants.Option{ants.WithPreAlloc(true)}},
+		{kindPool, "nonblocking", []ants.Option{ants.WithNonblocking(true)}},
+		{kindPool, "max-blocking", []ants.Option{ants.WithMaxBlockingTasks(2)}},
+		{kindPool, "tiny-expiry", []ants.Option{tinyExpiry}},
+		{kindPool | queueMode, "nonblocking/tiny-expiry", []ants.Option{ants.WithNonblocking(true), tinyExpiry}},
+		{kindPool | queueMode, "max-blocking/prealloc", []ants.Option{ants.WithQueueSize(3), ants.WithMaxBlockingTasks(2), ants.WithPreAlloc(true)}},
+		{kindMulti | leastTasks, "tiny-expiry", []ants.Option{tinyExpiry}},
+		{kindGeneric, "prealloc/tiny-expiry", []ants.Option{ants.WithPreAlloc(true), tinyExpiry}},
+	} {
+		for _, k := range c.ks.each() {
+			p := newPool(t, k, 3, c.opts...)
+			name := k.String()
+			if c.name != "" {
+				name += "/" + c.name
 			}
-			ctx, cancel := randomCtx(r)
-			defer cancel()
-			return p.SubmitCtx(ctx, func(context.Context) { st.run(task) })
+			targets = append(targets, &stressTarget{name: name, bound: int32(stressMaxCap * p.subPools), pool: p})
 		}
-		return st
-	}
-	for _, c := range []struct {
-		name string
-		opts []ants.Option
-	}{
-		{"Pool", nil},
-		{"Pool/PreAlloc", []ants.Option{ants.WithPreAlloc(true)}},
-		{"Pool/Nonblocking", []ants.Option{ants.WithNonblocking(true)}},
-		{"Pool/MaxBlockingTasks", []ants.Option{ants.WithMaxBlockingTasks(2)}},
-		{"Pool/TinyExpiry", []ants.Option{ants.WithExpiryDuration(50 * time.Microsecond)}},
-		{"Pool/Queue", []ants.Option{ants.WithQueueSize(4)}},
-		{"Pool/Queue/Nonblocking/TinyExpiry", []ants.Option{ants.WithQueueSize(2), ants.WithNonblocking(true), ants.WithExpiryDuration(50 * time.Microsecond)}},
-		{"Pool/Queue/MaxBlockingTasks/PreAlloc", []ants.Option{ants.WithQueueSize(3), ants.WithMaxBlockingTasks(2), ants.WithPreAlloc(true)}},
-	} {
-		p, err := ants.NewPool(3, c.opts...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st := closure(c.name, p, stressMaxCap)
-		st.group, st.runner, st.tune, st.pool = p.Group, p, p.Tune, p
-		targets = append(targets, st)
-	}
-	for _, c := range []struct {
-		name string
-		lbs  ants.LoadBalancingStrategy
-		opts []ants.Option
-	}{
-		{"MultiPool/RoundRobin", ants.RoundRobin, nil},
-		{"MultiPool/LeastTasks/TinyExpiry", ants.LeastTasks, []ants.Option{ants.WithExpiryDuration(50 * time.Microsecond)}},
-		{"MultiPool/Queue", ants.RoundRobin, []ants.Option{ants.WithQueueSize(3)}},
-	} {
-		mp, err := ants.NewMultiPool(2, 2, c.lbs, c.opts...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st := closure(c.name, mp, 2*stressMaxCap)
-		st.group, st.runner, st.tune, st.pool = mp.Group, mp, mp.Tune, mp
-		targets = append(targets, st)
-	}
-	for _, c := range []struct {
-		name string
-		opts []ants.Option
-	}{
-		{"PoolWithFuncGeneric", nil},
-		{"PoolWithFuncGeneric/PreAlloc/TinyExpiry", []ants.Option{ants.WithPreAlloc(true), ants.WithExpiryDuration(50 * time.Microsecond)}},
-		{"PoolWithFuncGeneric/Queue", []ants.Option{ants.WithQueueSize(5)}},
-	} {
-		st := &stressTarget{name: c.name, bound: stressMaxCap}
-		p, err := ants.NewPoolWithFuncGeneric(3, st.run, c.opts...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st.submit = func(r *rand.Rand, task *stressTask) error {
-			switch r.IntN(8) {
-			case 0:
-				return p.TryInvoke(task)
-			case 1, 2, 3, 4:
-				return p.Invoke(task)
-			}
-			ctx, cancel := randomCtx(r)
-			defer cancel()
-			return p.InvokeCtx(ctx, task)
-		}
-		st.tune, st.pool = p.Tune, p
-		targets = append(targets, st)
 	}
 	return targets
 }
@@ -223,13 +170,13 @@ func stressGroup(t *testing.T, st *stressTarget, r *rand.Rand) (tasks int) {
 	var g *ants.Group
 	var rg *ants.ResultGroup[int]
 	var goTask func(i int, task func(context.Context) error)
-	if st.runner != nil && r.IntN(2) == 0 {
-		rg = ants.NewResultGroup[int](parent, st.runner, opts...)
+	if st.pool.runner != nil && r.IntN(2) == 0 {
+		rg = ants.NewResultGroup[int](parent, st.pool.runner, opts...)
 		goTask = func(i int, task func(context.Context) error) {
 			rg.Go(func(ctx context.Context) (int, error) { return i + 1, task(ctx) })
 		}
 	} else {
-		g = st.group(parent, opts...)
+		g = st.pool.runner.Group(parent, opts...)
 		goTask = func(_ int, task func(context.Context) error) { g.Go(task) }
 	}
 	var waited atomic.Bool
@@ -342,7 +289,7 @@ func runStress(t *testing.T, d time.Duration, submitters int) {
 				}
 			}()
 		}
-		if st.group != nil {
+		if st.pool.runner != nil {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -386,7 +333,7 @@ func runStress(t *testing.T, d time.Duration, submitters int) {
 				cancel()
 				st.pool.Reboot()
 			default:
-				st.tune(1 + r.IntN(stressMaxCap))
+				st.pool.Tune(1 + r.IntN(stressMaxCap))
 			}
 		}
 	}()
@@ -430,7 +377,7 @@ func runStress(t *testing.T, d time.Duration, submitters int) {
 			t.Errorf("%s: after the final release, Stats = %+v", st.name, s)
 		}
 		switch {
-		case st.group == nil && s.Submitted != acceptedHere:
+		case st.pool.runner == nil && s.Submitted != acceptedHere:
 			t.Errorf("%s: Submitted = %d, want the %d tasks accepted", st.name, s.Submitted, acceptedHere)
 		case s.Submitted < acceptedHere: // Group attempts come on top
 			t.Errorf("%s: Submitted = %d, fewer than the %d tasks accepted", st.name, s.Submitted, acceptedHere)

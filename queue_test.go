@@ -14,31 +14,6 @@ import (
 	"github.com/antspool/ants"
 )
 
-func TestQueueSizeValidation(t *testing.T) {
-	bad := ants.WithQueueSize(-1)
-	fn := func(any) {}
-	gfn := func(int) {}
-	for name, err := range map[string]error{
-		"NewPool":                     second(ants.NewPool(2, bad)),
-		"NewPoolWithFunc":             second(ants.NewPoolWithFunc(2, fn, bad)),
-		"NewPoolWithFuncGeneric":      second(ants.NewPoolWithFuncGeneric(2, gfn, bad)),
-		"NewMultiPool":                second(ants.NewMultiPool(2, 2, ants.RoundRobin, bad)),
-		"NewMultiPoolWithFunc":        second(ants.NewMultiPoolWithFunc(2, 2, fn, ants.RoundRobin, bad)),
-		"NewMultiPoolWithFuncGeneric": second(ants.NewMultiPoolWithFuncGeneric(2, 2, gfn, ants.RoundRobin, bad)),
-	} {
-		if !errors.Is(err, ants.ErrInvalidQueueSize) {
-			t.Errorf("%s with WithQueueSize(-1): err = %v, want ErrInvalidQueueSize", name, err)
-		}
-	}
-	p, err := ants.NewPool(2, ants.WithQueueSize(0))
-	if err != nil {
-		t.Fatalf("WithQueueSize(0): %v", err)
-	}
-	mustRelease(t, p)
-}
-
-func second[T any](_ T, err error) error { return err }
-
 // While every worker is busy, a submit queues its task and returns nil at
 // once, without parking; past the queue's size it waits, or is refused.
 func TestQueueAcceptsWithoutParkingTheCaller(t *testing.T) {
@@ -78,142 +53,143 @@ func TestQueueAcceptsWithoutParkingTheCaller(t *testing.T) {
 
 func TestQueueRunsTasksInSubmissionOrder(t *testing.T) {
 	for _, size := range []int{1, 3} {
-		t.Run(fmt.Sprintf("queue %d", size), func(t *testing.T) {
-			p, _ := ants.NewPool(1, ants.WithQueueSize(size))
-			b := newBlocker()
-			b.fill(t, p.Submit, 1)
-			var mu sync.Mutex
-			var order []int
-			submitted := make(chan struct{})
-			go func() {
-				defer close(submitted)
-				for i := range 20 { // beyond the queue: these callers wait in line, in order
-					_ = p.Submit(func() {
-						mu.Lock()
-						order = append(order, i)
-						mu.Unlock()
-					})
-				}
-			}()
-			b.open()
-			<-submitted
-			mustRelease(t, p)
-			if want := seq(20); !slices.Equal(order, want) {
-				t.Errorf("tasks ran in order %v, want %v", order, want)
-			}
-		})
+		for _, k := range (allKinds | queueMode).each() {
+			t.Run(fmt.Sprintf("%s/size=%d", k, size), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					p := newPool(t, k, 1, ants.WithQueueSize(size))
+					b := newBlocker()
+					b.fill(t, p.submit, 1)
+					var mu sync.Mutex
+					var order []int
+					submitted := make(chan struct{})
+					go func() {
+						defer close(submitted)
+						for i := range 20 { // beyond the queue: these submits wait in line, in order
+							_ = p.submit(func() {
+								mu.Lock()
+								order = append(order, i)
+								mu.Unlock()
+							})
+						}
+					}()
+					synctest.Wait() // the queue is full, and the next submit waits
+					if s := p.Stats(); s.Queued != size || s.Waiting != 1 {
+						t.Errorf("Queued, Waiting = %d, %d; want %d, 1", s.Queued, s.Waiting, size)
+					}
+					b.open()
+					<-submitted
+					mustRelease(t, p)
+					if want := seq(20); !slices.Equal(order, want) {
+						t.Errorf("tasks ran in order %v, want %v", order, want)
+					}
+				})
+			})
+		}
 	}
-}
-
-func seq(n int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = i
-	}
-	return s
 }
 
 // A caller waiting for room leaves the line when its context ends: its
 // task never runs, and Waiting drops back.
-func TestQueueBlockedCallerCancels(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		for _, tc := range groupPools(t, 1, ants.WithQueueSize(1)) {
-			p := tc.pool
-			b := newBlocker()
-			b.fill(t, p.Submit, 1)
-			if err := p.Submit(func() {}); err != nil { // fills the queue
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			var ran atomic.Bool
-			done := make(chan error, 1)
-			go func() { done <- p.SubmitCtx(ctx, func(context.Context) { ran.Store(true) }) }()
-			synctest.Wait()
-			if p.Waiting() != 1 {
-				t.Fatalf("%s: Waiting = %d, want 1", tc.name, p.Waiting())
-			}
-			cancel()
-			if err := <-done; !errors.Is(err, context.Canceled) {
-				t.Errorf("%s: SubmitCtx = %v, want context.Canceled", tc.name, err)
-			}
-			if p.Waiting() != 0 {
-				t.Errorf("%s: Waiting = %d after the cancel", tc.name, p.Waiting())
-			}
-			b.open()
-			mustRelease(t, p)
-			if ran.Load() {
-				t.Errorf("%s: the cancelled caller's task ran", tc.name)
-			}
-		}
-	})
+func TestQueueBlockedCallerLeavesOnCancel(t *testing.T) {
+	for _, k := range (allKinds | queueMode).each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 1, ants.WithQueueSize(1))
+				b := newBlocker()
+				b.fill(t, p.submit, 1)
+				if err := p.submit(func() {}); err != nil { // fills the queue
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				var ran atomic.Bool
+				done := make(chan error, 1)
+				go func() { done <- p.submitCtx(ctx, func() { ran.Store(true) }) }()
+				synctest.Wait()
+				if p.Waiting() != 1 {
+					t.Fatalf("Waiting = %d, want 1", p.Waiting())
+				}
+				cancel()
+				if err := <-done; !errors.Is(err, context.Canceled) {
+					t.Errorf("SubmitCtx = %v, want context.Canceled", err)
+				}
+				if p.Waiting() != 0 {
+					t.Errorf("Waiting = %d after the cancel", p.Waiting())
+				}
+				b.open()
+				mustRelease(t, p)
+				if ran.Load() {
+					t.Error("the cancelled caller's task ran")
+				}
+			})
+		})
+	}
 }
 
 // Release stops admission and wakes the waiting callers, but every queued
 // task still runs, once, with the context it was submitted with; and
 // ReleaseContext returns nil only when the queue has drained.
 func TestQueueDrainsOnRelease(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		for _, tc := range groupPools(t, 2, ants.WithQueueSize(4)) {
-			p := tc.pool
-			b := newBlocker()
-			b.fill(t, p.Submit, 2)
-			type key struct{}
-			var ran atomic.Int32
-			var ctxs sync.Map
-			queued := 4 // the Pool's queue; the MultiPool has two sub-pools of one worker, a queue of 4 each
-			if tc.name == "MultiPool" {
-				queued = 8
-			}
-			for i := range queued {
-				ctx, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, i))
-				if err := p.SubmitCtx(ctx, func(ctx context.Context) {
-					ran.Add(1)
-					ctxs.Store(ctx.Value(key{}), ctx.Err())
-				}); err != nil {
-					t.Fatal(err)
+	for _, k := range (runnerKinds | queueMode).each() {
+		t.Run(k.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, k, 2, ants.WithQueueSize(4))
+				b := newBlocker()
+				b.fill(t, p.submit, 2)
+				type key struct{}
+				var ran atomic.Int32
+				var ctxs sync.Map
+				queued := 4 * p.subPools // a queue of 4 for each (sub-)pool
+				for i := range queued {
+					ctx, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, i))
+					if err := p.runner.SubmitCtx(ctx, func(ctx context.Context) { // the task sees its ctx
+						ran.Add(1)
+						ctxs.Store(ctx.Value(key{}), ctx.Err())
+					}); err != nil {
+						t.Fatal(err)
+					}
+					cancel() // ended before the task runs: it runs with it all the same
 				}
-				cancel() // ended before the task runs: it runs with it all the same
-			}
-			blocked := make(chan error, 1)
-			go func() { blocked <- p.Submit(func() { ran.Add(100) }) }()
-			synctest.Wait()
+				blocked := make(chan error, 1)
+				go func() { blocked <- p.submit(func() { ran.Add(100) }) }()
+				synctest.Wait()
 
-			released := make(chan error, 1)
-			go func() { released <- p.ReleaseContext(context.Background()) }()
-			if err := <-blocked; !errors.Is(err, ants.ErrPoolClosed) {
-				t.Errorf("%s: the caller waiting for room got %v, want ErrPoolClosed", tc.name, err)
-			}
-			if err := p.Submit(func() {}); !errors.Is(err, ants.ErrPoolClosed) {
-				t.Errorf("%s: Submit after Release = %v", tc.name, err)
-			}
-			synctest.Wait()
-			select {
-			case err := <-released:
-				t.Fatalf("%s: ReleaseContext returned %v with the queue not drained", tc.name, err)
-			default:
-			}
-			b.open()
-			if err := <-released; err != nil {
-				t.Fatalf("%s: ReleaseContext = %v", tc.name, err)
-			}
-			if int(ran.Load()) != queued {
-				t.Errorf("%s: ran = %d, want the %d queued tasks, once each", tc.name, ran.Load(), queued)
-			}
-			for i := range queued {
-				if err, ok := ctxs.Load(i); !ok || err != context.Canceled {
-					t.Errorf("%s: task %d saw ctx.Err() = %v (%v), want its own, cancelled context", tc.name, i, err, ok)
+				released := make(chan error, 1)
+				go func() { released <- p.ReleaseContext(context.Background()) }()
+				if err := <-blocked; !errors.Is(err, ants.ErrPoolClosed) {
+					t.Errorf("the caller waiting for room got %v, want ErrPoolClosed", err)
 				}
-			}
-			if s := tc.pool.(statsOf).Stats(); s.Queued != 0 || s.Running != 0 || s.Submitted != s.Completed {
-				t.Errorf("%s: Stats after the drain = %+v", tc.name, s)
-			}
-		}
-	})
+				if err := p.submit(func() {}); !errors.Is(err, ants.ErrPoolClosed) {
+					t.Errorf("Submit after Release = %v", err)
+				}
+				synctest.Wait()
+				select {
+				case err := <-released:
+					t.Fatalf("ReleaseContext returned %v with the queue not drained", err)
+				default:
+				}
+				b.open()
+				if err := <-released; err != nil {
+					t.Fatalf("ReleaseContext = %v", err)
+				}
+				if int(ran.Load()) != queued {
+					t.Errorf("ran = %d, want the %d queued tasks, once each", ran.Load(), queued)
+				}
+				for i := range queued {
+					if err, ok := ctxs.Load(i); !ok || err != context.Canceled {
+						t.Errorf("task %d saw ctx.Err() = %v (%v), want its own, cancelled context", i, err, ok)
+					}
+				}
+				if s := p.Stats(); s.Queued != 0 || s.Running != 0 || s.Submitted != s.Completed {
+					t.Errorf("Stats after the drain = %+v", s)
+				}
+			})
+		})
+	}
 }
 
 // Workers do not expire while tasks are queued, and growing the pool
 // starts workers for queued tasks at once.
-func TestQueueTuneAndExpiry(t *testing.T) {
+func TestQueueKeepsBusyWorkersAndTuneStartsQueuedTasks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, _ := ants.NewPool(1, ants.WithQueueSize(10), ants.WithExpiryDuration(time.Second))
 		b := newBlocker()
@@ -242,8 +218,8 @@ func TestQueueTuneAndExpiry(t *testing.T) {
 // Group.Go returns once its task is queued; a queued task whose group has
 // ended is skipped when it reaches a worker. A queued Group retry is not an
 // acceptance: Release ends it with ErrPoolClosed.
-func TestQueueWithGroups(t *testing.T) {
-	t.Run("Go returns once queued; skipped when the group ended", func(t *testing.T) {
+func TestQueueAcceptsGroupTasksButNotRetries(t *testing.T) {
+	t.Run("go-queued", func(t *testing.T) { // Go returns once queued; skipped when the group ended
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1, ants.WithQueueSize(8))
 			b := newBlocker()
@@ -268,7 +244,7 @@ func TestQueueWithGroups(t *testing.T) {
 			mustRelease(t, p)
 		})
 	})
-	t.Run("Release refuses a queued retry", func(t *testing.T) {
+	t.Run("release-retry", func(t *testing.T) { // Release refuses a queued retry
 		synctest.Test(t, func(t *testing.T) {
 			p, _ := ants.NewPool(1, ants.WithQueueSize(8))
 			g := p.Group(context.Background(), ants.WithRetry(constantRetry(time.Millisecond)))
@@ -299,7 +275,7 @@ func TestQueueWithGroups(t *testing.T) {
 }
 
 // Nonblocking and MaxBlockingTasks apply past the queue's size.
-func TestQueueOverloadOptions(t *testing.T) {
+func TestQueueOverloadOptionsApplyPastTheQueue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, _ := ants.NewPool(1, ants.WithQueueSize(1), ants.WithNonblocking(true))
 		b := newBlocker()
@@ -329,7 +305,7 @@ func TestQueueOverloadOptions(t *testing.T) {
 
 // On a multi-pool the size applies to each sub-pool: size × n tasks queue
 // without waiting.
-func TestQueuePerSubPool(t *testing.T) {
+func TestQueueSizeIsPerSubPool(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		mp, _ := ants.NewMultiPool(3, 1, ants.RoundRobin, ants.WithQueueSize(2), ants.WithNonblocking(true))
 		b := newBlocker()
@@ -354,54 +330,18 @@ func TestQueuePerSubPool(t *testing.T) {
 }
 
 // Every accepted task runs exactly once through Release, Reboot and Tune
-// churn, on every queue-mode pool kind.
+// churn, on every pool kind in queue mode.
 func TestQueueExactlyOnceUnderChurn(t *testing.T) {
-	rounds := rounds(200, 40)
-	for _, tc := range []struct {
-		name string
-		new  func(run func(*atomic.Int32)) (submit func(*atomic.Int32) error, p interface {
-			Release()
-			Reboot()
-			Tune(int)
-			ReleaseContext(context.Context) error
-		})
-	}{
-		{"Pool", func(run func(*atomic.Int32)) (func(*atomic.Int32) error, interface {
-			Release()
-			Reboot()
-			Tune(int)
-			ReleaseContext(context.Context) error
-		}) {
-			p, _ := ants.NewPool(2, ants.WithQueueSize(3))
-			return func(c *atomic.Int32) error { return p.Submit(func() { run(c) }) }, p
-		}},
-		{"PoolWithFuncGeneric", func(run func(*atomic.Int32)) (func(*atomic.Int32) error, interface {
-			Release()
-			Reboot()
-			Tune(int)
-			ReleaseContext(context.Context) error
-		}) {
-			p, _ := ants.NewPoolWithFuncGeneric(2, run, ants.WithQueueSize(3))
-			return p.Invoke, p
-		}},
-		{"MultiPool", func(run func(*atomic.Int32)) (func(*atomic.Int32) error, interface {
-			Release()
-			Reboot()
-			Tune(int)
-			ReleaseContext(context.Context) error
-		}) {
-			mp, _ := ants.NewMultiPool(2, 1, ants.RoundRobin, ants.WithQueueSize(2))
-			return func(c *atomic.Int32) error { return mp.Submit(func() { run(c) }) }, mp
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			submit, p := tc.new(func(c *atomic.Int32) { c.Add(1) })
+	rounds := rounds(50, 20)
+	for _, k := range (allKinds | queueMode).each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 2, ants.WithQueueSize(3))
 			var accepted, refused []*atomic.Int32
 			var mu sync.Mutex
 			stop := make(chan struct{})
-			wait := repeat(3, stop, func() {
+			progress, wait := repeat(2, stop, func() {
 				c := new(atomic.Int32)
-				err := submit(c)
+				err := p.submit(func() { c.Add(1) })
 				mu.Lock()
 				defer mu.Unlock()
 				if err == nil {
@@ -418,6 +358,7 @@ func TestQueueExactlyOnceUnderChurn(t *testing.T) {
 					_ = p.ReleaseContext(context.Background())
 				}
 				p.Reboot()
+				progress() // the submitters try the rebooted pool
 			}
 			close(stop)
 			wait()
