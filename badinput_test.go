@@ -163,22 +163,24 @@ func TestResultGroupBadInputNeverPanicsOrHangs(t *testing.T) {
 		}
 	})
 
-	t.Run("nil-runner", func(t *testing.T) { // a nil runner gives a group whose Wait returns ErrNilRunner
-		rg := ants.NewResultGroup[int](context.Background(), nil)
-		var ran atomic.Bool
-		rg.Go(func(context.Context) (int, error) { ran.Store(true); return 1, nil })
-		if rg.TryGo(func(context.Context) (int, error) { ran.Store(true); return 2, nil }) {
-			t.Error("TryGo = true on a group with a nil runner")
-		}
-		values, err := rg.Wait()
-		if !errors.Is(err, ants.ErrNilRunner) {
-			t.Errorf("Wait = %v, want ErrNilRunner", err)
-		}
-		if !slices.Equal(values, []int{0}) {
-			t.Errorf("Wait values = %v, want [0]", values)
-		}
-		if ran.Load() {
-			t.Error("a task ran on a group with a nil runner")
+	t.Run("nil-runner", func(t *testing.T) { // a nil runner, or a nil *Pool in one, gives a group whose Wait returns ErrNilRunner
+		for _, r := range []ants.Runner{nil, (*ants.Pool)(nil), (*ants.MultiPool)(nil)} {
+			rg := ants.NewResultGroup[int](context.Background(), r)
+			var ran atomic.Bool
+			rg.Go(func(context.Context) (int, error) { ran.Store(true); return 1, nil })
+			if rg.TryGo(func(context.Context) (int, error) { ran.Store(true); return 2, nil }) {
+				t.Errorf("%T: TryGo = true on a group with a nil runner", r)
+			}
+			values, err := rg.Wait()
+			if !errors.Is(err, ants.ErrNilRunner) {
+				t.Errorf("%T: Wait = %v, want ErrNilRunner", r, err)
+			}
+			if !slices.Equal(values, []int{0}) {
+				t.Errorf("%T: Wait values = %v, want [0]", r, values)
+			}
+			if ran.Load() {
+				t.Errorf("%T: a task ran on a group with a nil runner", r)
+			}
 		}
 	})
 
@@ -234,6 +236,8 @@ func TestMappingBadInputIsAnErrorNeverAPanic(t *testing.T) {
 	}{
 		{"nil-ctx", nilCtx, p, fn, ants.ErrNilContext},
 		{"nil-runner", context.Background(), nil, fn, ants.ErrNilRunner},
+		{"nil-pool", context.Background(), (*ants.Pool)(nil), fn, ants.ErrNilRunner},
+		{"nil-multi", context.Background(), (*ants.MultiPool)(nil), fn, ants.ErrNilRunner},
 		{"nil-fn", context.Background(), p, nilFn, ants.ErrNilTask},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

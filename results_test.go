@@ -667,6 +667,12 @@ func TestSubmitValueRefusedSubmitResolvesAtOnce(t *testing.T) {
 		{"nil-runner", ants.ErrNilRunner, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
 			return ants.SubmitValue(context.Background(), nil, task), func() {}
 		}},
+		{"nil-pool", ants.ErrNilRunner, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
+			return ants.SubmitValue(context.Background(), (*ants.Pool)(nil), task), func() {}
+		}},
+		{"nil-multi", ants.ErrNilRunner, func(t *testing.T, task func(context.Context) (int, error)) (*ants.Future[int], func()) {
+			return ants.SubmitValue(context.Background(), (*ants.MultiPool)(nil), task), func() {}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var ran atomic.Bool
@@ -750,6 +756,39 @@ func TestFutureWaitFromManyGoroutinesReturnsTheSame(t *testing.T) {
 			}
 			if v, err := f.Wait(); v != want || err != errBoom {
 				t.Errorf("Wait again = %p, %v, want %p, errBoom", v, err, want)
+			}
+			mustRelease(t, p)
+		})
+	}
+}
+
+// Results reports what Wait has waited for: nothing before Wait returns,
+// so a task still running is never shown as {zero, nil}, a success.
+func TestResultGroupResultsBeforeWaitIsNil(t *testing.T) {
+	for _, k := range runnerKinds.each() {
+		t.Run(k.String(), func(t *testing.T) {
+			p := newPool(t, k, 2)
+			rg := ants.NewResultGroup[int](context.Background(), p.runner)
+			finished, release := make(chan struct{}), make(chan struct{})
+			rg.Go(func(context.Context) (int, error) { defer close(finished); return 1, nil })
+			rg.Go(func(context.Context) (int, error) { <-release; return 2, nil })
+			<-finished
+			if res := rg.Results(); res != nil {
+				t.Errorf("Results() before Wait = %+v, want nil", res)
+			}
+			close(release)
+			if _, err := rg.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			rg.Go(func(context.Context) (int, error) { return 3, nil }) // skipped: after Wait
+			if res := rg.Results(); len(res) != 2 || res[0].Value != 1 || res[1].Value != 2 {
+				t.Errorf("Results() after Wait = %+v, want [{1 <nil>} {2 <nil>}]", res)
+			}
+			if _, err := rg.Wait(); !errors.Is(err, context.Canceled) {
+				t.Errorf("second Wait = %v, want context.Canceled", err)
+			}
+			if res := rg.Results(); len(res) != 3 || !errors.Is(res[2].Err, context.Canceled) {
+				t.Errorf("Results() after the second Wait = %+v, want index 2 skipped", res)
 			}
 			mustRelease(t, p)
 		})

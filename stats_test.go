@@ -179,6 +179,34 @@ func TestStatsBusyTellsWhatFreeCannot(t *testing.T) {
 	})
 }
 
+// Each task is in one gauge at a time: right after a burst of submits to a
+// queue-mode pool with idle workers, every accepted task is either Busy
+// (its worker has it) or Queued, never both.
+func TestStatsCountEachTaskInOneGauge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// On one processor no worker runs during the burst: what a submit
+		// left is what Stats sees.
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		p, _ := ants.NewPool(4, ants.WithQueueSize(16))
+		warm := newBlocker()
+		warm.fill(t, p.Submit, 4)
+		warm.open()
+		synctest.Wait() // four idle workers
+		b := newBlocker()
+		for range 10 { // handed to the idle workers, or queued
+			if err := p.Submit(b.task); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := p.Stats()
+		if inFlight := int(s.Submitted - s.Completed); s.Busy+s.Queued != inFlight || s.Busy != 4 || s.Queued != 6 {
+			t.Errorf("after a burst: Busy %d + Queued %d, want 4 + 6 = Submitted - Completed = %d", s.Busy, s.Queued, inFlight)
+		}
+		b.open()
+		mustRelease(t, p)
+	})
+}
+
 // Refusals and cancellations are counted, each once, whatever the entry
 // point.
 func TestStatsCountRefusalsAndCancellations(t *testing.T) {
