@@ -341,8 +341,10 @@ func NewMultiPool(size, sizePerPool int, lbs LoadBalancingStrategy, options ...O
 func (mp *MultiPool) Submit(task func()) error { return submitTask(&mp.multiPool, task) }
 
 // TrySubmit runs task on a worker of any sub-pool that has one free, or
-// room to start one, right now; it never waits. Errors as Pool.TrySubmit's:
-// ErrPoolOverload when every sub-pool is busy and at capacity.
+// room to start one, right now, or, in queue mode, in a sub-pool's queue
+// that has room; it never waits. Errors as Pool.TrySubmit's:
+// ErrPoolOverload when every sub-pool is busy and at capacity (and every
+// queue full).
 func (mp *MultiPool) TrySubmit(task func()) error { return trySubmitTask(&mp.multiPool, task) }
 
 // SubmitCtx runs task(ctx) on a worker of some sub-pool, with
@@ -379,7 +381,8 @@ func NewMultiPoolWithFunc(size, sizePerPool int, fn func(any), lbs LoadBalancing
 func (mp *MultiPoolWithFunc) Invoke(arg any) error { return invoke(&mp.multiPool, arg) }
 
 // TryInvoke runs the function with arg on a worker of any sub-pool that
-// has one free right now, as PoolWithFunc.TryInvoke does; it never waits.
+// has one free right now (or, in queue mode, room in its queue), as
+// PoolWithFunc.TryInvoke does; it never waits.
 func (mp *MultiPoolWithFunc) TryInvoke(arg any) error { return tryInvoke(&mp.multiPool, arg) }
 
 // InvokeCtx is Invoke with the wait for a worker bounded by ctx, as in
@@ -411,8 +414,8 @@ func NewMultiPoolWithFuncGeneric[T any](size, sizePerPool int, fn func(T), lbs L
 func (mp *MultiPoolWithFuncGeneric[T]) Invoke(arg T) error { return invoke(&mp.multiPool, arg) }
 
 // TryInvoke runs the function with arg on a worker of any sub-pool that
-// has one free right now, as PoolWithFuncGeneric.TryInvoke does; it never
-// waits.
+// has one free right now (or, in queue mode, room in its queue), as
+// PoolWithFuncGeneric.TryInvoke does; it never waits.
 func (mp *MultiPoolWithFuncGeneric[T]) TryInvoke(arg T) error {
 	return tryInvoke(&mp.multiPool, arg)
 }

@@ -79,9 +79,10 @@ func (p *Pool) Submit(task func()) error { return submitTask(&p.core, task) }
 // the task runs.
 //
 // ctx bounds the wait and is handed to task; the pool does not stop a
-// running task when ctx ends, the task should watch ctx itself. In queue
-// mode ctx bounds only the wait for room in the queue: a queued task may
-// start after ctx has ended. A task may submit to its own pool, but on a
+// running task when ctx ends, the task should watch ctx itself. A task
+// outlives the call: if the caller cancels ctx once SubmitCtx returns (a
+// defer cancel()), the task may start with ctx already done. In queue mode
+// ctx bounds only the wait for room in the queue. A task may submit to its own pool, but on a
 // full pool it then waits for a worker that only it can free; give such
 // calls a deadline.
 //

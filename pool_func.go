@@ -28,21 +28,21 @@ func NewPoolWithFunc(size int, pf func(any), options ...Option) (*PoolWithFunc, 
 }
 
 // Invoke runs the pool's function with arg on a worker, waiting for one as
-// Pool.Submit does. A nil arg is passed on as nil.
-// Invoke returns nil once a worker has accepted arg, or else ErrPoolClosed
-// or ErrPoolOverload, and the function does not run.
+// Pool.Submit does. A nil arg is passed on as nil. Invoke returns nil once
+// a worker (or, in queue mode, the queue) has accepted arg, or else
+// ErrPoolClosed or ErrPoolOverload, and the function does not run.
 func (p *PoolWithFunc) Invoke(arg any) error { return invoke(&p.core, arg) }
 
 // TryInvoke runs the pool's function with arg on a worker if one is free,
-// or can be started, right now; it never waits. It returns nil once a
-// worker has accepted arg, or else, and the function does not run,
-// ErrPoolOverload when the pool is busy and at capacity, or ErrPoolClosed
-// after Release. A nil arg is passed on as nil, as with Invoke.
+// or can be started, right now, or, in queue mode, queues arg if the queue
+// has room; it never waits. It returns nil once arg is accepted, or else,
+// and the function does not run, ErrPoolOverload when the pool is busy
+// and at capacity (and the queue full), or ErrPoolClosed after Release. A nil arg is passed on as nil, as with Invoke.
 func (p *PoolWithFunc) TryInvoke(arg any) error { return tryInvoke(&p.core, arg) }
 
 // InvokeCtx is Invoke with the wait for a worker bounded by ctx, as in
 // Pool.SubmitCtx. ctx bounds admission only: the function does not see it.
-// It returns ctx.Err() if ctx is done before a worker accepts arg (already
+// It returns ctx.Err() if ctx is done before arg is accepted (already
 // done included), and ErrNilContext for a nil ctx.
 func (p *PoolWithFunc) InvokeCtx(ctx context.Context, arg any) error {
 	return invokeCtx(&p.core, ctx, arg)
@@ -73,20 +73,21 @@ func NewPoolWithFuncGeneric[T any](size int, pf func(T), options ...Option) (*Po
 }
 
 // Invoke runs the pool's function with arg on a worker, waiting for one as
-// Pool.Submit does. It returns nil once a worker has accepted arg, or else
-// ErrPoolClosed or ErrPoolOverload, and the function does not run.
+// Pool.Submit does. It returns nil once a worker (or, in queue mode, the
+// queue) has accepted arg, or else ErrPoolClosed or ErrPoolOverload, and
+// the function does not run.
 func (p *PoolWithFuncGeneric[T]) Invoke(arg T) error { return invoke(&p.core, arg) }
 
 // TryInvoke runs the pool's function with arg on a worker if one is free,
-// or can be started, right now; it never waits. It returns nil once a
-// worker has accepted arg, or else, and the function does not run,
-// ErrPoolOverload when the pool is busy and at capacity, or ErrPoolClosed
-// after Release. Like Invoke, it does not allocate.
+// or can be started, right now, or, in queue mode, queues arg if the queue
+// has room; it never waits. It returns nil once arg is accepted, or else,
+// and the function does not run, ErrPoolOverload when the pool is busy
+// and at capacity (and the queue full), or ErrPoolClosed after Release. Like Invoke, it does not allocate.
 func (p *PoolWithFuncGeneric[T]) TryInvoke(arg T) error { return tryInvoke(&p.core, arg) }
 
 // InvokeCtx is Invoke with the wait for a worker bounded by ctx, as in
 // Pool.SubmitCtx. ctx bounds admission only: the function does not see it.
-// It returns ctx.Err() if ctx is done before a worker accepts arg (already
+// It returns ctx.Err() if ctx is done before arg is accepted (already
 // done included), and ErrNilContext for a nil ctx.
 func (p *PoolWithFuncGeneric[T]) InvokeCtx(ctx context.Context, arg T) error {
 	return invokeCtx(&p.core, ctx, arg)

@@ -64,8 +64,9 @@ func (rg *ResultGroup[T]) Go(task func(ctx context.Context) (T, error)) {
 	rg.g.launch(i, rg.wrap(i, task), true)
 }
 
-// TryGo runs task like Go, but only if a worker and a WithLimit slot are
-// free now; it never blocks, as Group.TryGo. It takes the next index only
+// TryGo runs task like Go, but only if a worker (or, in queue mode, room
+// in the queue) and a WithLimit slot are free now; it never blocks, as
+// Group.TryGo. It takes the next index only
 // if it returns true: the index is reserved while TryGo runs (the task may
 // start, and finish, before TryGo returns) and given back, before any other
 // Go or TryGo can take one, if it returns false.
@@ -166,7 +167,8 @@ type Future[T any] struct {
 
 // SubmitValue runs task(ctx) on one of r's workers, as r.SubmitCtx does,
 // and returns a Future for its value and error. Like SubmitCtx, it blocks
-// until a worker takes the task, ctx is done, or the pool is released.
+// until a worker (or, in queue mode, the queue) takes the task, ctx is
+// done, or the pool is released.
 //
 // A submit that is refused resolves the future at once with the refusal,
 // and the task never runs: ErrPoolClosed, ErrPoolOverload, ctx's error,

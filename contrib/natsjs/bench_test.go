@@ -20,7 +20,7 @@ import (
 func BenchmarkFleet(b *testing.B) {
 	s := newSetup(b, jetstream.ConsumerConfig{MaxAckPending: 1 << 16})
 	for i := range b.N {
-		if _, err := s.js.PublishAsync("jobs."+strconv.Itoa(i%100), nil, jetstream.WithMsgID("job-"+strconv.Itoa(i))); err != nil {
+		if _, err := s.js.PublishAsync("jobs."+strconv.Itoa(i%100), nil, jetstream.WithMsgID("job-"+strconv.Itoa(i)), stallWait); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -137,7 +137,7 @@ func TestFleetKilledProcessLosesNothing(t *testing.T) {
 	start := time.Now()
 	// Publish asynchronously: the processes are consuming meanwhile.
 	for i := range jobs {
-		if _, err := s.js.PublishAsync("jobs."+strconv.Itoa(i), []byte(strconv.Itoa(i)), jetstream.WithMsgID("job-"+strconv.Itoa(i))); err != nil {
+		if _, err := s.js.PublishAsync("jobs."+strconv.Itoa(i), []byte(strconv.Itoa(i)), jetstream.WithMsgID("job-"+strconv.Itoa(i)), stallWait); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -217,3 +217,8 @@ func TestFleetKilledProcessLosesNothing(t *testing.T) {
 		jobs, processes, jobs/5, duplicates, byVictim, drained.Round(time.Millisecond), elapsed.Round(time.Millisecond),
 		float64(jobs)/elapsed.Seconds())
 }
+
+// stallWait lets an async publish wait, on a loaded machine, for the
+// server's acks to drain the publisher's window (4,000 messages by
+// default) instead of failing after the default 200 ms.
+var stallWait = jetstream.WithStallWait(30 * time.Second)

@@ -76,7 +76,7 @@ func NewStatsCollector(pool string, source StatsSource) prometheus.Collector {
 			gauge, func(s ants.Stats) float64 { return float64(s.Idle) }),
 		metric("waiting_callers", "Callers blocked in a submit, waiting for a worker.",
 			gauge, func(s ants.Stats) float64 { return float64(s.Waiting) }),
-		metric("queued_tasks", "Tasks accepted and not yet started (Group retries).",
+		metric("queued_tasks", "Tasks accepted and not yet started: queued (WithQueueSize), or Group retries.",
 			gauge, func(s ants.Stats) float64 { return float64(s.Queued) }),
 		metric("tasks_submitted_total", "Tasks handed to a worker.",
 			counter, func(s ants.Stats) float64 { return float64(s.Submitted) }),

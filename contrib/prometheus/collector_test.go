@@ -45,7 +45,7 @@ ants_pool_capacity{pool="jobs"} 8
 # HELP ants_pool_idle_workers Workers waiting for a task.
 # TYPE ants_pool_idle_workers gauge
 ants_pool_idle_workers{pool="jobs"} 2
-# HELP ants_pool_queued_tasks Tasks accepted and not yet started (Group retries).
+# HELP ants_pool_queued_tasks Tasks accepted and not yet started: queued (WithQueueSize), or Group retries.
 # TYPE ants_pool_queued_tasks gauge
 ants_pool_queued_tasks{pool="jobs"} 1
 # HELP ants_pool_submits_canceled_total Submits whose context ended before a worker took the task.
