@@ -18,16 +18,21 @@ import (
 // it waits in the line (the default), or is refused with ErrPoolOverload
 // (WithNonblocking, and the Try forms).
 //
+// How a task placed on an idle worker reaches it is the pool's strategy:
+// handed to it (the default), or queued, the worker woken to take the
+// oldest queued task (queue mode).
+//
 // The line holds the tasks that could not be placed, oldest first, each
 // with the caller that waits for it (or, for a posted Group retry, with
 // nobody). Whenever a place frees up — a worker's task returns, a worker
 // exits, Tune grows the pool, a queued task starts — the pool places the
 // oldest task in line. A worker whose task returns takes its next task
 // itself, the oldest queued one or else the oldest in line, so a busy pool
-// hands tasks over without parking a worker or waking the caller first.
+// hands tasks over without parking the worker.
 //
-// Invariants, under the pool's mu: a worker is idle only while the queue and
-// the line are empty; a task is queued only while no worker is idle and the
+// Invariants, under the pool's mu: a worker is idle only while the line is
+// empty and a worker is coming for every queued task (queue.Len() <=
+// waking); a task is queued for no worker only while none is idle and the
 // pool has no room; a task waits in line only while, in addition, the queue
 // is full. So a task that arrives never overtakes one that waits.
 
@@ -129,10 +134,10 @@ func noWithdraw() bool { return false }
 // Before it starts a worker beside busy ones, place releases mu and yields
 // the processor once: workers whose tasks have just returned run first and
 // may come back idle. Under load this keeps the number of workers near what
-// the work needs (1e6 tasks that sleep 10 ms, capacity 50,000: about 15,500
-// workers instead of 30,000, with less memory and a shorter wall time); it
-// costs one yield per new worker, never one per task, and none while an
-// idle worker is at hand or the pool has no worker at all.
+// the work needs (1e6 tasks that sleep 10 ms, capacity 50,000: about 13,000
+// workers where ants v2 starts 20,000, with less memory and a shorter wall
+// time); it costs one yield per new worker, never one per task, and none
+// while an idle worker is at hand or the pool has no worker at all.
 func (p *core[T]) place(arg T, refuse func(error)) (bool, *atomic.Int32, error) {
 	placed, err := p.placeOn(arg, refuse, true)
 	return placed, nil, err
@@ -150,14 +155,19 @@ func (p *core[T]) placeOn(arg T, refuse func(error), queueToo bool) (placed bool
 		if p.waiters.len() > 0 {
 			break
 		}
-		if w, ok := p.idle.Pop(); ok {
-			p.handLocked(w, 0, 0)
+		if p.queue.Len() < p.waking { // a worker is coming for a queued task another took: this one is its
+			p.queueLocked(arg, refuse, p.stamp())
 			p.mu.Unlock()
-			w.ch <- arg
+			return true, nil
+		}
+		if w, ok := p.idle.Pop(); ok {
+			msg := p.how.handLocked(p, w, arg, refuse, p.stamp(), 0)
+			p.mu.Unlock()
+			w.ch <- msg
 			return true, nil
 		}
 		if !p.hasRoomLocked() {
-			placed = queueToo && p.queueLocked(arg, refuse, p.stamp())
+			placed = queueToo && p.queue.Len()-p.waking < p.opts.QueueSize && p.queueLocked(arg, refuse, p.stamp())
 			break
 		}
 		if yielded || p.running.Load() == 0 {
@@ -174,23 +184,21 @@ func (p *core[T]) placeOn(arg T, refuse func(error), queueToo bool) (placed bool
 	return placed, nil
 }
 
-// stamp returns the time a task queued now starts waiting, if its wait is
-// timed: only with a task observer, which needs it (two clock reads cost
-// more than a queue's whole hand-over). A task that waits in line is
-// always timed: its caller parks anyway. 0 means not timed.
+// stamp returns the time a task placed now starts waiting, if it may wait
+// and its wait is timed: only in queue mode, and only with a task
+// observer, which needs it (two clock reads cost more than a queue's whole
+// hand-over). A task that waits in line is always timed: its caller parks
+// anyway. 0 means not timed.
 func (p *core[T]) stamp() int64 {
-	if p.opts.TaskObserver != nil {
+	if p.opts.QueueSize > 0 && p.opts.TaskObserver != nil {
 		return nanotime()
 	}
 	return 0
 }
 
-// queueLocked puts arg at the back of the queue if it has room, and
-// reports whether it did. mu must be held.
+// queueLocked puts arg, which has waited since since, at the back of the
+// queue, and reports true. mu must be held.
 func (p *core[T]) queueLocked(arg T, refuse func(error), since int64) bool {
-	if p.queue.Len() >= p.opts.QueueSize {
-		return false
-	}
 	p.queue.Push(queued[T]{arg: arg, since: since, refuse: refuse})
 	if refuse == nil {
 		p.submitted++
@@ -198,13 +206,52 @@ func (p *core[T]) queueLocked(arg T, refuse func(error), since int64) bool {
 	return true
 }
 
-// handLocked readies w, an idle worker, for a task (which the caller then
-// sends on w.ch) that has waited since since (0: not timed), counting the
-// wait up to now (read here if 0) and the task as submitted. mu must be
-// held.
-func (p *core[T]) handLocked(w *worker[T], since, now int64) {
+// A strategy is how a pool gives a task to an idle worker, and what the
+// worker does when it is woken: the one thing in which queue mode differs
+// from the default. New chooses one from the options.
+type strategy[T any] interface {
+	// handLocked places arg, a task that has waited since since (0: not
+	// timed; its wait counts up to now, read here if 0), on w, an idle
+	// worker taken off the idle list, and returns what the caller sends w
+	// once it has released mu. refuse is a posted task's. mu must be held.
+	handLocked(p *core[T], w *worker[T], arg T, refuse func(error), since, now int64) (msg T)
+	// woken is what w, idle, does with msg, which it has just received:
+	// the task to run, or stepIdle or stepExit (see next).
+	woken(p *core[T], w *worker[T], msg T) (T, step)
+}
+
+// handOff is the default strategy: a task goes straight to the idle
+// worker, which runs it when it wakes.
+type handOff[T any] struct{}
+
+func (handOff[T]) handLocked(p *core[T], w *worker[T], arg T, _ func(error), since, now int64) T {
 	p.submitted++
-	w.wait, w.start = p.waitedLocked(since, now)
+	if since != 0 { // else w's fields stay 0: w is not written, its cache line not taken
+		w.wait, w.start = p.waitedLocked(since, now)
+	}
+	return arg
+}
+
+func (handOff[T]) woken(_ *core[T], _ *worker[T], msg T) (T, step) { return msg, stepRun }
+
+// queueing is queue mode's strategy (WithQueueSize): every task an idle
+// worker is woken for goes to the back of the queue, and the woken worker
+// takes the oldest, as every worker does when its task returns. A task is
+// never bound to a worker before that worker runs, so tasks start in the
+// order they were submitted whichever goroutine the scheduler runs first,
+// and a worker that frees up takes the next task without waiting for the
+// one woken for it.
+type queueing[T any] struct{}
+
+func (queueing[T]) handLocked(p *core[T], w *worker[T], arg T, refuse func(error), since, _ int64) T {
+	p.queueLocked(arg, refuse, since)
+	p.waking++
+	var wake T // a queue-mode worker reads whatever it receives as a wake-up
+	return wake
+}
+
+func (queueing[T]) woken(p *core[T], w *worker[T], _ T) (T, step) {
+	return p.next(w, ended{woke: true})
 }
 
 // waitedLocked counts the wait of a task that has waited since since (0:
@@ -224,7 +271,7 @@ func (p *core[T]) waitedLocked(since, now int64) (wait, start int64) {
 // canPlaceLocked reports whether a task could be placed now: on an idle
 // worker, a new one, or in the queue. mu must be held.
 func (p *core[T]) canPlaceLocked() bool {
-	return p.idle.Len() > 0 || p.hasRoomLocked() || p.queue.Len() < p.opts.QueueSize
+	return p.idle.Len() > 0 || p.hasRoomLocked() || p.queue.Len()-p.waking < p.opts.QueueSize
 }
 
 // serve places the oldest tasks in line wherever p has room; see site.
@@ -239,7 +286,7 @@ func (p *core[T]) serve() (open bool) {
 }
 
 // serveLineLocked places the oldest tasks in line while p can take them,
-// counting their waits up to now (read here if 0): each is handed to an
+// counting their waits up to now (read here if 0): each is given to an
 // idle worker, or to a new one, or queued, and its caller told. mu must be
 // held.
 func (p *core[T]) serveLineLocked(now int64) {
@@ -253,8 +300,7 @@ func (p *core[T]) serveLineLocked(now int64) {
 			now = nanotime()
 		}
 		if w, ok := p.idle.Pop(); ok {
-			p.handLocked(w, since, now)
-			w.ch <- arg // w is idle: its buffer is empty, the send never blocks
+			w.ch <- p.how.handLocked(p, w, arg, refuse, since, now) // w is idle: its buffer is empty, the send never blocks
 		} else if p.hasRoomLocked() {
 			p.submitted++
 			p.startLocked(arg, since, now)
@@ -265,12 +311,12 @@ func (p *core[T]) serveLineLocked(now int64) {
 }
 
 // fillLocked gives the room p has — after Tune grew it, or a worker
-// exited — to the queued tasks first, each on a new worker, then to the
-// tasks in line. Queued tasks are accepted: they start even on a released
-// pool. mu must be held.
+// exited — to the queued tasks no worker is coming for first, each on a
+// new worker, then to the tasks in line. Queued tasks are accepted: they
+// start even on a released pool. mu must be held.
 func (p *core[T]) fillLocked() {
 	var now int64
-	for p.queue.Len() > 0 && p.hasRoomLocked() {
+	for p.queue.Len() > p.waking && p.hasRoomLocked() {
 		q, _ := p.queue.Pop()
 		if q.refuse != nil {
 			p.submitted++ // a posted task counts when it starts
@@ -283,17 +329,19 @@ func (p *core[T]) fillLocked() {
 	p.serveLineLocked(now)
 }
 
-// next finds w, whose task has just returned (as e tells), its next task:
-// the oldest queued one, or else the oldest in line, which next returns
-// with stepRun. Otherwise w goes idle (stepIdle), or must exit (stepExit):
-// the pool has more workers than its (tuned) capacity, or is released and
-// its queue is empty; next has then counted it out.
+// next finds w, whose task has just returned (or which was woken for a
+// queued task, as e tells), its next task: the oldest queued one, or else
+// the oldest in line, which next returns with stepRun (or stepYield, for a
+// task whose caller waits in line). Otherwise w goes idle (stepIdle), or
+// must exit (stepExit): the pool has more workers than its (tuned)
+// capacity, or is released and its queue is empty; next has then counted
+// it out. A worker woken for a queued task takes one even above capacity.
 func (p *core[T]) next(w *worker[T], e ended) (T, step) {
 	var zero T
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.countLocked(e)
-	if c := p.capacity.Load(); c >= 0 && p.running.Load() > c {
+	if c := p.capacity.Load(); !e.woke && c >= 0 && p.running.Load() > c {
 		p.exitLocked()
 		return zero, stepExit
 	}
@@ -306,9 +354,18 @@ func (p *core[T]) next(w *worker[T], e ended) (T, step) {
 		return q.arg, stepRun
 	}
 	if wt := p.waiters.pop(); wt != nil {
+		caller := wt.ch != nil
 		arg, since, _ := p.waiters.take(wt)
 		p.submitted++
 		w.wait, w.start = p.waitedLocked(since, e.now)
+		if caller {
+			// The caller is now ready to run on this processor: yield it
+			// once before the task, so that it brings its next task while
+			// this one runs. Without it, a lone submitter starves behind
+			// workers that never park (CPU-bound tasks at capacity
+			// GOMAXPROCS ran 1.45 times slower).
+			return arg, stepYield
+		}
 		return arg, stepRun
 	}
 	if p.state.Load() == CLOSED {
@@ -324,9 +381,10 @@ func (p *core[T]) next(w *worker[T], e ended) (T, step) {
 type step uint8
 
 const (
-	stepRun  step = iota // run the task next returned
-	stepIdle             // wait, idle, for a task on its channel
-	stepExit             // exit
+	stepRun   step = iota // run the task next returned
+	stepYield             // yield the processor once, then run the task next returned
+	stepIdle              // wait, idle, for a task (or a wake-up) on its channel
+	stepExit              // exit
 )
 
 // queued is a task in a pool's queue: accepted, not yet started.

@@ -221,7 +221,10 @@ type core[T any] struct {
 	waitTotal                      int64 // nanoseconds waited by the tasks whose wait was timed
 	stopping                       int   // idle workers told to exit that have not yet: not Busy
 
+	waking int // queue mode: idle workers woken for a queued task that have not taken one yet
+
 	waiters *line[T]     // tasks that could not be placed; shared by a MultiPool's sub-pools
+	how     strategy[T]  // how a task is given to an idle worker: handOff, or queueing in queue mode
 	call    func(T) bool // what a worker does with a T; reports a panic the task recovered itself
 	opts    Options      // validated
 	over    overflow     // what a submit does with a task it cannot place now
@@ -270,6 +273,10 @@ func (p *core[T]) init(size int, call func(T) bool, options []Option) error {
 	p.waiters = &line[T]{maxWaiters: opts.MaxBlockingTasks}
 	p.call = call
 	p.opts = *opts
+	p.how = handOff[T]{}
+	if opts.QueueSize > 0 {
+		p.how = queueing[T]{}
+	}
 	p.over = overflowWait
 	if opts.Nonblocking {
 		p.over = overflowRefuse

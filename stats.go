@@ -24,8 +24,9 @@ type Stats struct {
 	// what back-pressure wants; Free cannot tell, since an idle worker
 	// counts as running until it expires.
 	Busy int
-	// Idle is Running - Busy: workers waiting for a task, or exiting
-	// without one (expired, or the pool released).
+	// Idle is Running - Busy: workers waiting for a task (or woken for a
+	// queued one they have not taken yet), or exiting without one (expired,
+	// or the pool released).
 	Idle int
 	// Waiting is the number of callers blocked in a submit (Pool.Waiting).
 	Waiting int
@@ -103,8 +104,8 @@ func (p *core[T]) stats() Stats {
 	return Stats{
 		Cap:       p.Cap(),
 		Running:   running,
-		Busy:      running - idle - p.stopping,
-		Idle:      idle + p.stopping,
+		Busy:      running - idle - p.stopping - p.waking,
+		Idle:      idle + p.stopping + p.waking,
 		Queued:    p.queue.Len() + int(p.run.delayed.Load()),
 		Submitted: p.submitted,
 		Completed: p.completed,

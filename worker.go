@@ -1,6 +1,7 @@
 package ants
 
 import (
+	"runtime"
 	"runtime/debug"
 	"time"
 )
@@ -53,19 +54,28 @@ func (p *core[T]) work(w *worker[T], arg T, r *run) {
 		if !ok {
 			return
 		}
-		var s step
-		switch arg, s = p.next(w, e); s {
-		case stepRun:
-			continue
+		s := stepIdle
+		for arg, s = p.next(w, e); s == stepIdle; arg, s = p.idleWait(w) {
+		}
+		switch s {
 		case stepExit:
 			return
-		}
-		var open bool
-		if arg, open = <-w.ch; !open {
-			p.retire(ended{stopped: true})
-			return
+		case stepYield:
+			runtime.Gosched()
 		}
 	}
+}
+
+// idleWait blocks w, idle, until it is handed a task or woken for one,
+// and returns what to do next (see next); stepExit once its channel is
+// closed, after counting it out.
+func (p *core[T]) idleWait(w *worker[T]) (T, step) {
+	msg, open := <-w.ch
+	if !open {
+		p.retire(ended{stopped: true})
+		return msg, stepExit
+	}
+	return p.how.woken(p, w, msg)
 }
 
 // exec runs arg, w's task, on this goroutine, and tells the observer. A
@@ -132,11 +142,12 @@ func protect(fn func(), onPanic func(v any), onGoexit func()) (returned bool) {
 }
 
 // ended tells next and retire what a worker did last: nothing (it exits
-// idle), or a task, which may have panicked; now, if not 0, is the clock
-// read at the task's return.
+// idle, or was woken), or a task, which may have panicked; now, if not 0,
+// is the clock read at the task's return.
 type ended struct {
 	task, panicked bool
 	stopped        bool // the worker exits because the pool closed its channel
+	woke           bool // the worker was woken (queue mode) to take a queued task
 	now            int64
 }
 
@@ -150,6 +161,9 @@ func (p *core[T]) countLocked(e ended) {
 	}
 	if e.stopped {
 		p.stopping--
+	}
+	if e.woke {
+		p.waking--
 	}
 }
 
