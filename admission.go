@@ -40,28 +40,28 @@ import (
 type overflow uint8
 
 const (
-	// overflowWait puts the task in line and waits until it is placed, ctx
-	// is done or the pool is released (Submit, SubmitCtx, Group.Go).
-	// MaxBlockingTasks bounds the callers that wait: past it, ErrPoolOverload.
+	// overflowWait puts the task in line, with its caller, who waits until
+	// it is placed, ctx is done or the pool is released (Submit, SubmitCtx,
+	// Group.Go). MaxBlockingTasks bounds the callers that wait: past it,
+	// ErrPoolOverload.
 	overflowWait overflow = iota
 	// overflowRefuse returns ErrPoolOverload at once (WithNonblocking, and
 	// TrySubmit, TryInvoke and Group.TryGo whatever the options).
 	overflowRefuse
+	// overflowPost puts the task in line with nobody waiting for it, to be
+	// placed when a place frees up (post: a Group retry).
+	overflowPost
 )
 
 // site is where admit places tasks: one pool (core), or the sub-pools of a
 // multi-pool, which share one line.
 type site[T any] interface {
 	IsClosed() bool
-	// place places arg now if the site can: see core.place. It returns
-	// ErrPoolClosed on a released pool, and the counter of waiting callers
-	// that a caller of this task joining the line adds itself to
-	// (MultiPool.WaitingByIndex), if any.
-	place(arg T, refuse func(error)) (placed bool, waitCount *atomic.Int32, err error)
-	// serve places the oldest tasks in line wherever the site has room, and
-	// reports whether the site is open: a task that has just joined the
-	// line calls it, since a place may have freed up meanwhile.
-	serve() (open bool)
+	// place places arg now if the site can (see core.place). If it cannot,
+	// it puts arg in line, by how (overflowWait, overflowPost), and returns
+	// its waiter; or returns neither (overflowRefuse, or ErrPoolOverload
+	// past MaxBlockingTasks). It returns ErrPoolClosed on a released pool.
+	place(arg T, refuse func(error), how overflow) (placed bool, wt *waiter[T], err error)
 	line() *line[T]
 	// overflow is what a submit does, by the site's options, with a task
 	// it cannot place now.
@@ -77,24 +77,14 @@ type site[T any] interface {
 // admit returns ErrPoolClosed, ErrPoolOverload or ctx.Err(), and leaves no
 // trace. Refusals are counted in the site's Stats.
 func admit[T any](s site[T], ctx context.Context, arg T, how overflow) error {
-	placed, waitCount, err := s.place(arg, nil)
-	if placed || err != nil {
+	placed, wt, err := s.place(arg, nil, how)
+	switch {
+	case placed || err != nil:
 		return s.tally(err)
-	}
-	if how == overflowRefuse {
+	case wt == nil:
 		return s.tally(ErrPoolOverload)
 	}
-	l := s.line()
-	wt := l.newCaller(arg, waitCount)
-	if err := l.enter(wt); err != nil {
-		return s.tally(err)
-	}
-	if !s.serve() && l.leave(wt) {
-		// Released before wt joined: the line was emptied already.
-		l.recycle(wt)
-		return s.tally(ErrPoolClosed)
-	}
-	return s.tally(l.wait(ctx, wt))
+	return s.tally(s.line().wait(ctx, wt))
 }
 
 // post admits arg, a task already accepted once (a Group retry), without
@@ -109,27 +99,22 @@ func admit[T any](s site[T], ctx context.Context, arg T, how overflow) error {
 // takes arg out of the line and reports whether it was still there (false
 // once it is placed or refused).
 func post[T any](s site[T], arg T, refuse func(error)) (withdraw func() bool, err error) {
-	placed, _, err := s.place(arg, refuse)
+	placed, wt, err := s.place(arg, refuse, overflowPost)
 	if placed || err != nil {
 		return noWithdraw, err
 	}
 	l := s.line()
-	wt := &waiter[T]{arg: arg, refuse: refuse, since: nanotime()}
-	l.join(wt)
-	withdraw = func() bool { return l.leave(wt) }
-	if !s.serve() && withdraw() {
-		return nil, ErrPoolClosed
-	}
-	return withdraw, nil
+	return func() bool { return l.leave(wt) }, nil
 }
 
 func noWithdraw() bool { return false }
 
 // place places arg now if the pool can: on an idle worker, on a new worker
 // while the pool has room, or in the queue while it has room; never while
-// a task waits in line ahead of it. refuse is a posted task's (see post).
-// A posted task counts as submitted when a worker takes it, any other when
-// it is placed.
+// a task waits in line ahead of it. Otherwise it puts arg in line, as how
+// says, under the same lock, so no place can free up unseen. refuse is a
+// posted task's (see post). A posted task counts as submitted when a
+// worker takes it, any other when it is placed.
 //
 // Before it starts a worker beside busy ones, place releases mu and yields
 // the processor once: workers whose tasks have just returned run first and
@@ -138,59 +123,84 @@ func noWithdraw() bool { return false }
 // workers where ants v2 starts 20,000, with less memory and a shorter wall
 // time); it costs one yield per new worker, never one per task, and none
 // while an idle worker is at hand or the pool has no worker at all.
-func (p *core[T]) place(arg T, refuse func(error)) (bool, *atomic.Int32, error) {
-	placed, err := p.placeOn(arg, refuse, true)
-	return placed, nil, err
+func (p *core[T]) place(arg T, refuse func(error), how overflow) (bool, *waiter[T], error) {
+	p.mu.Lock()
+	w, msg, placed, err := p.placeLocked(arg, refuse, true)
+	if placed || err != nil {
+		p.mu.Unlock()
+		if w != nil {
+			w.ch <- msg
+		}
+		return placed, nil, err
+	}
+	wt, err := p.waiters.add(arg, refuse, how, nil, p.clock())
+	p.mu.Unlock()
+	return false, wt, err
 }
 
-// placeOn is place, with the queue only if queueToo: a multi-pool first
-// looks for a sub-pool whose worker can take the task at once.
-func (p *core[T]) placeOn(arg T, refuse func(error), queueToo bool) (placed bool, err error) {
+// offer is place without the line, with the queue only if queueToo: a
+// multi-pool first looks for a sub-pool whose worker can take the task at
+// once.
+func (p *core[T]) offer(arg T, refuse func(error), queueToo bool) (bool, error) {
 	p.mu.Lock()
+	w, msg, placed, err := p.placeLocked(arg, refuse, queueToo)
+	p.mu.Unlock()
+	if w != nil {
+		w.ch <- msg
+	}
+	return placed, err
+}
+
+// placeLocked places arg if it can, as place says, and returns the idle
+// worker to send msg to once mu is released, if it took one. mu must be
+// held; placeLocked may release it to yield, and holds it again when it
+// returns.
+func (p *core[T]) placeLocked(arg T, refuse func(error), queueToo bool) (w *worker[T], msg T, placed bool, err error) {
 	for yielded := false; ; yielded = true {
 		if p.state.Load() == CLOSED {
-			p.mu.Unlock()
-			return false, ErrPoolClosed
+			return nil, msg, false, ErrPoolClosed
 		}
 		if p.waiters.len() > 0 {
-			break
+			return nil, msg, false, nil
 		}
 		if p.queue.Len() < p.waking { // a worker is coming for a queued task another took: this one is its
-			p.queueLocked(arg, refuse, p.stamp())
-			p.mu.Unlock()
-			return true, nil
+			return nil, msg, p.queueLocked(arg, refuse, p.stamp()), nil
 		}
-		if w, ok := p.idle.Pop(); ok {
-			msg := p.how.handLocked(p, w, arg, refuse, p.stamp(), 0)
-			p.mu.Unlock()
-			w.ch <- msg
-			return true, nil
+		var ok bool
+		if w, ok = p.idle.Pop(); ok {
+			return w, p.how.handLocked(p, w, arg, refuse, p.stamp(), 0), true, nil
 		}
 		if !p.hasRoomLocked() {
-			placed = queueToo && p.queue.Len()-p.waking < p.opts.QueueSize && p.queueLocked(arg, refuse, p.stamp())
-			break
+			return nil, msg, queueToo && p.queue.Len()-p.waking < p.opts.QueueSize && p.queueLocked(arg, refuse, p.stamp()), nil
 		}
 		if yielded || p.running.Load() == 0 {
 			p.submitted++
 			p.startLocked(arg, 0, 0)
-			p.mu.Unlock()
-			return true, nil
+			return nil, msg, true, nil
 		}
 		p.mu.Unlock()
 		runtime.Gosched()
 		p.mu.Lock()
 	}
-	p.mu.Unlock()
-	return placed, nil
 }
 
 // stamp returns the time a task placed now starts waiting, if it may wait
 // and its wait is timed: only in queue mode, and only with a task
-// observer, which needs it (two clock reads cost more than a queue's whole
-// hand-over). A task that waits in line is always timed: its caller parks
-// anyway. 0 means not timed.
+// observer, which needs it (two clock reads, some 40 ns each on a small VM,
+// cost more than a queue's whole hand-over). 0 means not timed.
 func (p *core[T]) stamp() int64 {
 	if p.opts.QueueSize > 0 && p.opts.TaskObserver != nil {
+		return nanotime()
+	}
+	return 0
+}
+
+// clock returns the time a task that joins the line now starts waiting,
+// if its wait is timed: always in the default mode, where its caller parks
+// anyway; in queue mode, where a producer that keeps the queue full parks
+// for nearly every task, only with a task observer. 0 means not timed.
+func (p *core[T]) clock() int64 {
+	if p.opts.QueueSize == 0 || p.opts.TaskObserver != nil {
 		return nanotime()
 	}
 	return 0
@@ -296,7 +306,7 @@ func (p *core[T]) serveLineLocked(now int64) {
 			return
 		}
 		arg, since, refuse := p.waiters.take(wt) // wt's caller may reuse it from here on
-		if now == 0 {
+		if now == 0 && since != 0 {
 			now = nanotime()
 		}
 		if w, ok := p.idle.Pop(); ok {
@@ -339,25 +349,33 @@ func (p *core[T]) fillLocked() {
 func (p *core[T]) next(w *worker[T], e ended) (T, step) {
 	var zero T
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.countLocked(e)
 	if c := p.capacity.Load(); !e.woke && c >= 0 && p.running.Load() > c {
 		p.exitLocked()
+		p.mu.Unlock()
 		return zero, stepExit
 	}
 	if q, ok := p.queue.Pop(); ok {
 		if q.refuse != nil {
 			p.submitted++ // a posted task counts when it starts
 		}
-		w.wait, w.start = p.waitedLocked(q.since, e.now)
-		p.serveLineLocked(e.now) // the oldest in line moves into the room q left
+		if q.since != 0 {
+			w.wait, w.start = p.waitedLocked(q.since, e.now)
+		}
+		if p.waiters.len() > 0 {
+			p.serveLineLocked(e.now) // the oldest in line moves into the room q left
+		}
+		p.mu.Unlock()
 		return q.arg, stepRun
 	}
 	if wt := p.waiters.pop(); wt != nil {
 		caller := wt.ch != nil
 		arg, since, _ := p.waiters.take(wt)
 		p.submitted++
-		w.wait, w.start = p.waitedLocked(since, e.now)
+		if since != 0 {
+			w.wait, w.start = p.waitedLocked(since, e.now)
+		}
+		p.mu.Unlock()
 		if caller {
 			// The caller is now ready to run on this processor: yield it
 			// once before the task, so that it brings its next task while
@@ -370,10 +388,12 @@ func (p *core[T]) next(w *worker[T], e ended) (T, step) {
 	}
 	if p.state.Load() == CLOSED {
 		p.exitLocked()
+		p.mu.Unlock()
 		return zero, stepExit
 	}
 	w.lastUsed = p.now
 	p.idle.Push(w) // cannot fail: the ring holds Cap workers
+	p.mu.Unlock()
 	return zero, stepIdle
 }
 
@@ -421,7 +441,7 @@ type waiter[T any] struct {
 	ch     chan error    // a blocked caller's, buffered (1); nil for a posted task
 	refuse func(error)   // a posted task's: called, outside the locks, if the pool is released first
 	count  *atomic.Int32 // counts a caller while it is in line, if not nil (MultiPool.WaitingByIndex)
-	since  int64         // nanotime when it joined the line
+	since  int64         // nanotime when it joined the line; 0 if its wait is not timed
 
 	// Guarded by line.mu.
 	prev, next *waiter[T]
@@ -501,26 +521,30 @@ func (l *line[T]) take(wt *waiter[T]) (arg T, since int64, refuse func(error)) {
 	return arg, since, refuse
 }
 
-// enter puts wt, a caller's waiter, at the end of the line, unless
-// MaxBlockingTasks callers already wait: then it recycles wt and returns
-// ErrPoolOverload.
-func (l *line[T]) enter(wt *waiter[T]) error {
+// add puts arg at the end of the line, as how says, and returns its
+// waiter: a caller's, which the caller then waits on (overflowWait), or a
+// posted task's (overflowPost); or nil for overflowRefuse. A caller may
+// not join past MaxBlockingTasks callers: add then returns
+// ErrPoolOverload. count, if not nil, counts the caller while it is in
+// line; since is when it joins (0: not timed).
+func (l *line[T]) add(arg T, refuse func(error), how overflow, count *atomic.Int32, since int64) (*waiter[T], error) {
+	var wt *waiter[T]
+	switch how {
+	case overflowWait:
+		wt = l.newCaller(arg, count, since)
+	case overflowPost:
+		wt = &waiter[T]{arg: arg, refuse: refuse, since: since}
+	default:
+		return nil, nil
+	}
 	l.mu.Lock()
-	if l.maxWaiters > 0 && l.waiting() >= l.maxWaiters {
-		l.mu.Unlock()
+	defer l.mu.Unlock()
+	if wt.ch != nil && l.maxWaiters > 0 && l.waiting() >= l.maxWaiters {
 		l.recycle(wt)
-		return ErrPoolOverload
+		return nil, ErrPoolOverload
 	}
 	l.pushBackLocked(wt)
-	l.mu.Unlock()
-	return nil
-}
-
-// join puts wt, a posted task, at the end of the line.
-func (l *line[T]) join(wt *waiter[T]) {
-	l.mu.Lock()
-	l.pushBackLocked(wt)
-	l.mu.Unlock()
+	return wt, nil
 }
 
 // leave takes wt out of the line and reports whether it was still there
@@ -538,12 +562,12 @@ func (l *line[T]) leave(wt *waiter[T]) bool {
 // newCaller returns a waiter for a caller of a submit of arg, not yet in
 // line, with an empty channel. Callers' waiters are recycled, so a caller
 // that has to wait does not allocate in steady state.
-func (l *line[T]) newCaller(arg T, count *atomic.Int32) *waiter[T] {
+func (l *line[T]) newCaller(arg T, count *atomic.Int32, since int64) *waiter[T] {
 	wt, ok := l.cache.Get().(*waiter[T])
 	if !ok {
 		wt = &waiter[T]{ch: make(chan error, 1)}
 	}
-	wt.arg, wt.count, wt.since = arg, count, nanotime()
+	wt.arg, wt.count, wt.since = arg, count, since
 	return wt
 }
 

@@ -89,9 +89,11 @@ func (mp *multiPool[T]) pick() int {
 // place offers arg to the sub-pools, from the one the strategy picks: in
 // queue mode first to those where a worker can take it at once, so that no
 // task waits in a busy sub-pool's queue while another has a free worker,
-// then to any whose queue has room. A caller that then waits in line
-// counts for the picked sub-pool (WaitingByIndex).
-func (mp *multiPool[T]) place(arg T, refuse func(error)) (bool, *atomic.Int32, error) {
+// then to any whose queue has room. If none takes it, arg joins the shared
+// line, as how says (a caller counts for the picked sub-pool, in
+// WaitingByIndex), and the sub-pools serve the line once more: a place may
+// have freed up, unseen, between their offers and the joining.
+func (mp *multiPool[T]) place(arg T, refuse func(error), how overflow) (bool, *waiter[T], error) {
 	first := mp.pick()
 	queues := 0
 	if mp.pools[0].opts.QueueSize > 0 {
@@ -100,22 +102,27 @@ func (mp *multiPool[T]) place(arg T, refuse func(error)) (bool, *atomic.Int32, e
 	for pass := range 1 + queues {
 		for k := range mp.pools {
 			p := mp.pools[(first+k)%len(mp.pools)]
-			if placed, err := p.placeOn(arg, refuse, pass == queues); placed || err != nil {
+			if placed, err := p.offer(arg, refuse, pass == queues); placed || err != nil {
 				return placed, nil, err
 			}
 		}
 	}
-	return false, &mp.waitingBy[first], nil
-}
-
-// serve places the oldest tasks in the shared line wherever a sub-pool has
-// room; see site.
-func (mp *multiPool[T]) serve() (open bool) {
-	open = true
+	wt, err := mp.waiters.add(arg, refuse, how, &mp.waitingBy[first], mp.pools[0].clock())
+	if wt == nil {
+		return false, nil, err
+	}
+	open := true
 	for _, p := range mp.pools {
 		open = p.serve() && open
 	}
-	return open
+	if !open && mp.waiters.leave(wt) {
+		// Released before wt joined: the line was emptied already.
+		if wt.ch != nil {
+			mp.waiters.recycle(wt)
+		}
+		return false, nil, ErrPoolClosed
+	}
+	return false, wt, nil
 }
 
 func (mp *multiPool[T]) line() *line[T]     { return mp.waiters }

@@ -208,26 +208,31 @@ type core[T any] struct {
 	// Counters of Stats kept on the paths that refuse a task, under no lock.
 	rejected, canceled atomic.Uint64
 
-	mu      sync.Mutex // guards the fields below; taken before line.mu
-	idle    idleQueue[T]
-	queue   queue.FIFO[queued[T]] // accepted tasks not yet started (WithQueueSize), and posted ones
-	run     *run                  // the current run; replaced by Reboot
-	now     time.Time             // coarse clock for idle stamps: the purger's latest tick
-	purging bool                  // a purge goroutine of this run is running
+	// mu and the fields it guards start on a cache line of their own: every
+	// submit reads state without the lock, and sharing a line with mu, which
+	// every hand-over writes, made it wait for that line each time.
+	_ [64]byte
 
-	// Counters of Stats, kept where tasks are placed and where workers come
-	// back, under the lock taken there anyway.
+	mu sync.Mutex // guards the fields below; taken before line.mu
+
+	// What every hand-over touches first, together.
+	idle                           idleQueue[T]
+	waking                         int // queue mode: idle workers woken for a queued task that have not taken one yet
 	submitted, completed, panicked uint64
-	waitTotal                      int64 // nanoseconds waited by the tasks whose wait was timed
-	stopping                       int   // idle workers told to exit that have not yet: not Busy
 
-	waking int // queue mode: idle workers woken for a queued task that have not taken one yet
+	queue     queue.FIFO[queued[T]] // accepted tasks not yet started (WithQueueSize), and posted ones
+	stopping  int                   // idle workers told to exit that have not yet: not Busy
+	waitTotal int64                 // nanoseconds waited by the tasks whose wait was timed
+	run       *run                  // the current run; replaced by Reboot
+	now       time.Time             // coarse clock for idle stamps: the purger's latest tick
+	purging   bool                  // a purge goroutine of this run is running
 
+	// Set once by init.
 	waiters *line[T]     // tasks that could not be placed; shared by a MultiPool's sub-pools
 	how     strategy[T]  // how a task is given to an idle worker: handOff, or queueing in queue mode
 	call    func(T) bool // what a worker does with a T; reports a panic the task recovered itself
-	opts    Options      // validated
 	over    overflow     // what a submit does with a task it cannot place now
+	opts    Options      // validated
 }
 
 // idleQueue is what queue.Stack and queue.Ring have in common.

@@ -44,26 +44,55 @@ func (p *core[T]) startLocked(arg T, since, now int64) {
 }
 
 // work is the body of a worker goroutine, started with its first task. It
-// runs tasks until the pool has none for it and tells it to exit, or a
-// task panics (without recovering) or calls runtime.Goexit: the goroutine
-// then ends, after its slot has gone to the next task.
+// runs tasks, one after another, until the pool has none for it and tells
+// it to exit, or a task panics (without recovering) or calls
+// runtime.Goexit: the goroutine then ends, after its slot has gone to the
+// next task. A task may recover its own panic and report it (a Group or
+// SubmitValue task): the worker counts it and goes on.
+//
+// A panic is recovered, and reported to the PanicHandler (or the Logger),
+// on this goroutine, which still counts in the pool's run, so
+// ReleaseContext waits for the handler. One protect covers the whole loop:
+// a deferred call per task would cost a tenth of a queued task's hand-over.
 func (p *core[T]) work(w *worker[T], arg T, r *run) {
 	defer r.exit()
-	for {
-		e, ok := p.exec(w, arg)
-		if !ok {
-			return
+	observe := p.opts.TaskObserver
+	var start int64 // with an observer: when the current task started
+	protect(func() {
+		for {
+			if observe != nil {
+				start = w.start
+				if start == 0 {
+					start = nanotime()
+				}
+				w.start = 0
+			}
+			e := ended{task: true, panicked: p.call(arg)}
+			if observe != nil {
+				e.now = p.observe(w, start, e.panicked)
+			}
+			s := stepIdle
+			for arg, s = p.next(w, e); s == stepIdle; arg, s = p.idleWait(w) {
+			}
+			switch s {
+			case stepExit:
+				return
+			case stepYield:
+				runtime.Gosched()
+			}
 		}
-		s := stepIdle
-		for arg, s = p.next(w, e); s == stepIdle; arg, s = p.idleWait(w) {
+	}, func(v any) { // only a task panics here
+		if observe != nil {
+			p.observe(w, start, true)
 		}
-		switch s {
-		case stepExit:
-			return
-		case stepYield:
-			runtime.Gosched()
+		p.retire(ended{task: true, panicked: true})
+		p.handlePanic(v)
+	}, func() { // only a task calls runtime.Goexit
+		if observe != nil {
+			p.observe(w, start, false)
 		}
-	}
+		p.retire(ended{task: true})
+	})
 }
 
 // idleWait blocks w, idle, until it is handed a task or woken for one,
@@ -76,46 +105,6 @@ func (p *core[T]) idleWait(w *worker[T]) (T, step) {
 		return msg, stepExit
 	}
 	return p.how.woken(p, w, msg)
-}
-
-// exec runs arg, w's task, on this goroutine, and tells the observer. A
-// task may recover its own panic and report it (a Group or SubmitValue
-// task): the worker counts it and goes on. Otherwise exec reports false if
-// the task panicked or called runtime.Goexit: it has then freed the
-// worker's slot first, for the next task, and reported the panic
-// (PanicHandler, or the Logger), on this goroutine, which still counts in
-// the pool's run, so ReleaseContext waits for the handler.
-func (p *core[T]) exec(w *worker[T], arg T) (e ended, ok bool) {
-	observe := p.opts.TaskObserver
-	var start int64 // with an observer: when the task started
-	if observe != nil {
-		start = w.start
-		if start == 0 {
-			start = nanotime()
-		}
-		w.start = 0
-	}
-	var recovered bool
-	returned := protect(func() { recovered = p.call(arg) }, func(v any) {
-		if observe != nil {
-			p.observe(w, start, true)
-		}
-		p.retire(ended{task: true, panicked: true})
-		p.handlePanic(v)
-	}, func() {
-		if observe != nil {
-			p.observe(w, start, false)
-		}
-		p.retire(ended{task: true})
-	})
-	if !returned {
-		return ended{}, false
-	}
-	e = ended{task: true, panicked: recovered}
-	if observe != nil {
-		e.now = p.observe(w, start, recovered)
-	}
-	return e, true
 }
 
 // protect calls fn on this goroutine and reports whether fn returned. If
