@@ -160,18 +160,16 @@ func (p *core[T]) placeLocked(arg T, refuse func(error), queueToo bool) (w *work
 		if p.state.Load() == CLOSED {
 			return nil, msg, false, ErrPoolClosed
 		}
-		if p.waiters.len() > 0 {
-			return nil, msg, false, nil
-		}
-		if p.queue.Len() < p.waking { // a worker is coming for a queued task another took: this one is its
-			return nil, msg, p.queueLocked(arg, refuse, p.stamp()), nil
-		}
+		// While a task waits in line, no worker is idle and there is no
+		// room (see the invariants above): only the queue needs the check.
 		var ok bool
 		if w, ok = p.idle.Pop(); ok {
 			return w, p.how.handLocked(p, w, arg, refuse, p.stamp(), 0), true, nil
 		}
 		if !p.hasRoomLocked() {
-			return nil, msg, queueToo && p.queue.Len()-p.waking < p.opts.QueueSize && p.queueLocked(arg, refuse, p.stamp()), nil
+			placed = queueToo && p.queue.Len()-p.waking < p.opts.QueueSize && p.waiters.len() == 0 &&
+				p.queueLocked(arg, refuse, p.stamp())
+			return nil, msg, placed, nil
 		}
 		if yielded || p.running.Load() == 0 {
 			p.submitted++
@@ -189,7 +187,7 @@ func (p *core[T]) placeLocked(arg T, refuse func(error), queueToo bool) (w *work
 // observer, which needs it (two clock reads, some 40 ns each on a small VM,
 // cost more than a queue's whole hand-over). 0 means not timed.
 func (p *core[T]) stamp() int64 {
-	if p.opts.QueueSize > 0 && p.opts.TaskObserver != nil {
+	if p.timeQueued {
 		return nanotime()
 	}
 	return 0
@@ -355,7 +353,8 @@ func (p *core[T]) next(w *worker[T], e ended) (T, step) {
 		p.mu.Unlock()
 		return zero, stepExit
 	}
-	if q, ok := p.queue.Pop(); ok {
+	if p.queue.Len() > 0 {
+		q, _ := p.queue.Pop()
 		if q.refuse != nil {
 			p.submitted++ // a posted task counts when it starts
 		}

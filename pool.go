@@ -210,8 +210,9 @@ type core[T any] struct {
 
 	// mu and the fields it guards start on a cache line of their own: every
 	// submit reads state without the lock, and sharing a line with mu, which
-	// every hand-over writes, made it wait for that line each time.
-	_ [64]byte
+	// every hand-over writes, made it wait for that line each time. The
+	// fields above take 32 bytes, so mu starts 64 bytes in.
+	_ [32]byte
 
 	mu sync.Mutex // guards the fields below; taken before line.mu
 
@@ -232,7 +233,10 @@ type core[T any] struct {
 	how     strategy[T]  // how a task is given to an idle worker: handOff, or queueing in queue mode
 	call    func(T) bool // what a worker does with a T; reports a panic the task recovered itself
 	over    overflow     // what a submit does with a task it cannot place now
-	opts    Options      // validated
+	// timeQueued: queue mode with a task observer, the one case where a
+	// task placed without waiting in line may wait (see stamp).
+	timeQueued bool
+	opts       Options // validated
 }
 
 // idleQueue is what queue.Stack and queue.Ring have in common.
@@ -282,6 +286,7 @@ func (p *core[T]) init(size int, call func(T) bool, options []Option) error {
 	if opts.QueueSize > 0 {
 		p.how = queueing[T]{}
 	}
+	p.timeQueued = opts.QueueSize > 0 && opts.TaskObserver != nil
 	p.over = overflowWait
 	if opts.Nonblocking {
 		p.over = overflowRefuse

@@ -54,15 +54,17 @@ type Stats struct {
 	// group's context ended included.
 	Canceled uint64
 	// WaitTime is the total time the accepted tasks waited between their
-	// submit and their start, counted for the tasks that waited in line (a
-	// caller blocked in a submit, a Group retry waiting for a worker), and,
-	// with a task observer (WithTaskObserver), for every queued task too.
-	// A task that found a free worker waited 0.
+	// submit and their start. In the default mode it counts every task that
+	// waited in line (a caller blocked in a submit, a Group retry waiting
+	// for a worker). In queue mode it counts waits only on a pool with a
+	// task observer (WithTaskObserver), and then every queued task's. A
+	// task that found a free worker waited 0.
 	//
-	// Timing a wait costs two clock reads (about 70 ns each on a small VM):
-	// nothing next to a caller that parks, but more than a queue's whole
-	// hand-over, so a queued task's wait is timed only when an observer
-	// needs it.
+	// Timing a wait costs two clock reads (about 40 ns each on a small VM):
+	// little next to a caller that parks, but a queue hands a task over in
+	// less, and a producer that keeps the queue full parks for nearly every
+	// task, so in queue mode waits are timed only when an observer needs
+	// them.
 	WaitTime time.Duration
 }
 

@@ -56,9 +56,9 @@ type statsCollector struct {
 //
 // Each scrape calls source.Stats once, which changes nothing in the pool.
 // ants_pool_wait_seconds_total counts the waits in line (callers blocked
-// in a submit, Group retries waiting for a worker), and, in queue mode,
-// the waits of queued tasks only when the pool has a task observer (such
-// as TaskTimings.Observe): see ants.Stats.WaitTime.
+// in a submit, Group retries waiting for a worker); on a queue-mode pool it
+// counts waits only when the pool has a task observer (such as
+// TaskTimings.Observe): see ants.Stats.WaitTime.
 func NewStatsCollector(pool string, source StatsSource) prometheus.Collector {
 	labels := prometheus.Labels{"pool": pool}
 	metric := func(name, help string, kind prometheus.ValueType, value func(ants.Stats) float64) statsMetric {
