@@ -2,6 +2,7 @@ package ants
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -51,7 +52,17 @@ const (
 	// overflowPost puts the task in line with nobody waiting for it, to be
 	// placed when a place frees up (post: a Group retry).
 	overflowPost
+	// overflowRun runs the task on the caller's goroutine, and returns once
+	// it has returned (WithCallerRuns). A call that would wait, made with
+	// the context of one of the pool's own tasks, does the same (see
+	// taskContext): its caller holds a worker, and waiting for another
+	// could wait for ever.
+	overflowRun
 )
+
+// errRunHere is place's answer to a task the caller must run itself
+// (overflowRun).
+var errRunHere = errors.New("ants: run the task on the caller")
 
 // site is where admit places tasks: one pool (core), or the sub-pools of a
 // multi-pool, which share one line.
@@ -60,9 +71,16 @@ type site[T any] interface {
 	// place places arg now if the site can (see core.place). If it cannot,
 	// it puts arg in line, by how (overflowWait, overflowPost), and returns
 	// its waiter; or returns neither (overflowRefuse, or ErrPoolOverload
-	// past MaxBlockingTasks). It returns ErrPoolClosed on a released pool.
-	place(arg T, refuse func(error), how overflow) (placed bool, wt *waiter[T], err error)
+	// past MaxBlockingTasks), or errRunHere (overflowRun, or overflowWait
+	// with a ctx of one of the site's own tasks). It returns ErrPoolClosed
+	// on a released pool.
+	place(arg T, refuse func(error), how overflow, ctx context.Context) (placed bool, wt *waiter[T], err error)
+	// runHere runs arg on the calling goroutine (see core.inline).
+	runHere(arg T)
 	line() *line[T]
+	// owner is the site itself (a *core or *multiPool, whatever type
+	// embeds it), as the taskContexts of its tasks name it.
+	owner() any
 	// overflow is what a submit does, by the site's options, with a task
 	// it cannot place now.
 	overflow() overflow
@@ -73,18 +91,31 @@ type site[T any] interface {
 // admit admits arg to s and returns nil once arg is placed: handed to a
 // worker, or queued. If it cannot be placed now, how decides: wait in line
 // until it is placed, ctx is done (a ctx whose Done is nil waits without
-// limit), or the pool is released; or refuse. Otherwise arg is not run and
-// admit returns ErrPoolClosed, ErrPoolOverload or ctx.Err(), and leaves no
-// trace. Refusals are counted in the site's Stats.
+// limit), or the pool is released; refuse; or run arg on the calling
+// goroutine, and return nil once it has returned. A call that would wait,
+// made with the context of one of the pool's own tasks (a taskContext of
+// this site), runs arg on the calling goroutine too. Otherwise arg is not
+// run and admit returns ErrPoolClosed, ErrPoolOverload or ctx.Err(), and
+// leaves no trace. Refusals are counted in the site's Stats.
 func admit[T any](s site[T], ctx context.Context, arg T, how overflow) error {
-	placed, wt, err := s.place(arg, nil, how)
+	placed, wt, err := s.place(arg, nil, how, ctx)
 	switch {
+	case err == errRunHere:
+		s.runHere(arg)
+		return nil
 	case placed || err != nil:
 		return s.tally(err)
 	case wt == nil:
 		return s.tally(ErrPoolOverload)
 	}
 	return s.tally(s.line().wait(ctx, wt))
+}
+
+// runsHere resolves how, for a task that cannot be placed now, with the
+// call's ctx: a call that would wait, made with the context of one of the
+// site's own tasks, runs the task instead.
+func runsHere(how overflow, ctx context.Context, s any) bool {
+	return how == overflowRun || how == overflowWait && ctx != nil && ctx.Value(ownerKey{}) == s
 }
 
 // post admits arg, a task already accepted once (a Group retry), without
@@ -99,7 +130,7 @@ func admit[T any](s site[T], ctx context.Context, arg T, how overflow) error {
 // takes arg out of the line and reports whether it was still there (false
 // once it is placed or refused).
 func post[T any](s site[T], arg T, refuse func(error)) (withdraw func() bool, err error) {
-	placed, wt, err := s.place(arg, refuse, overflowPost)
+	placed, wt, err := s.place(arg, refuse, overflowPost, nil)
 	if placed || err != nil {
 		return noWithdraw, err
 	}
@@ -123,7 +154,7 @@ func noWithdraw() bool { return false }
 // workers where ants v2 starts 20,000, with less memory and a shorter wall
 // time); it costs one yield per new worker, never one per task, and none
 // while an idle worker is at hand or the pool has no worker at all.
-func (p *core[T]) place(arg T, refuse func(error), how overflow) (bool, *waiter[T], error) {
+func (p *core[T]) place(arg T, refuse func(error), how overflow, ctx context.Context) (bool, *waiter[T], error) {
 	p.mu.Lock()
 	w, msg, placed, err := p.placeLocked(arg, refuse, true)
 	if placed || err != nil {
@@ -133,10 +164,17 @@ func (p *core[T]) place(arg T, refuse func(error), how overflow) (bool, *waiter[
 		}
 		return placed, nil, err
 	}
+	if runsHere(how, ctx, p) {
+		p.mu.Unlock()
+		return false, nil, errRunHere
+	}
 	wt, err := p.waiters.add(arg, refuse, how, nil, p.clock())
 	p.mu.Unlock()
 	return false, wt, err
 }
+
+// runHere runs arg on the calling goroutine; see inline.
+func (p *core[T]) runHere(arg T) { p.inline(func() outcome { return p.call(arg) }) }
 
 // offer is place without the line, with the queue only if queueToo: a
 // multi-pool first looks for a sub-pool whose worker can take the task at

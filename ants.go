@@ -151,6 +151,11 @@ var (
 	// QueueSize (WithQueueSize).
 	ErrInvalidQueueSize = errors.New("ants: negative queue size")
 
+	// ErrInvalidCallerRuns is returned by the constructors for
+	// WithCallerRuns(true) together with WithNonblocking(true): a submit
+	// that finds no free worker cannot both run its task and refuse it.
+	ErrInvalidCallerRuns = errors.New("ants: WithCallerRuns and WithNonblocking together")
+
 	// ErrNilTask is returned by Submit and SubmitCtx for a nil task, on an
 	// open pool, and is the error of a nil Group task.
 	ErrNilTask = errors.New("ants: nil task")

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/antspool/ants/retry"
@@ -171,6 +172,10 @@ func isNil(r Runner) bool {
 type taskRunner interface {
 	site[job]
 	hold(n int) (*run, bool)
+	// inline runs a task on the calling goroutine (see core.inline).
+	inline(run func() outcome)
+	// queues reports whether the pool has a queue (WithQueueSize).
+	queues() bool
 }
 
 // Group runs a set of tasks on a pool's workers and collects their errors:
@@ -180,7 +185,9 @@ type taskRunner interface {
 // of 64 never run more than 64 tasks at once.
 //
 // The group's context, Context(), is derived from the context given to
-// Pool.Group. The first task error cancels it, with that error as its
+// Pool.Group, and names the pool: a call on the same pool made with it (or
+// with a context derived from it), as a task's own fan-out is, never waits
+// for the pool's workers (see Go and Wait). The first task error cancels it, with that error as its
 // context.Cause (unless WithCollectErrors), and so does Wait's return. A
 // task that has not started when the context is done is skipped: it never
 // runs, and Wait reports the context's cause.
@@ -191,14 +198,21 @@ type taskRunner interface {
 // Wait's return may or may not be waited for (it is then skipped, and the
 // next Wait reports it).
 type Group struct {
-	pool   taskRunner // nil only for a group born failed (NewResultGroup with a nil Runner)
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	sem    chan struct{} // WithLimit's slots; nil for no group limit
-	cfg    groupConfig
-	report func(i int, err error) // if set (before the first Go), told each task's own outcome: ResultGroup, MapSeq
+	pool    taskRunner      // nil only for a group born failed (NewResultGroup with a nil Runner)
+	ctx     context.Context // derived from the parent: what the group's own waits watch, and its cause
+	taskCtx context.Context // what its tasks receive, and Context returns: ctx, naming the pool (a taskContext)
+	cancel  context.CancelCauseFunc
+	sem     chan struct{} // WithLimit's slots; nil for no group limit
+	cfg     groupConfig
+	report  func(i int, err error) // if set (before the first Go), told each task's own outcome: ResultGroup, MapSeq
 
 	wg sync.WaitGroup // tasks admitted and not finished, waiting retries included
+
+	// Whether the group lists its tasks not yet started (see pending), and
+	// whether its Wait runs them itself; set once by newGroup.
+	track, nested bool
+	active        atomic.Int64 // tracked groups: tasks admitted and not finished
+	pending       pendingList  // tracked groups, and posted retries; see group_pending.go
 
 	seq  sync.Mutex // serializes the taking of indexes: TryGo holds it until it knows whether its task was taken. Taken before mu.
 	next int        // the index of the next task, in Go order; guarded by seq
@@ -240,6 +254,9 @@ func newGroup(pool taskRunner, ctx context.Context, opts []GroupOption) *Group {
 		g.bornFailed(ErrNilRunner)
 	default:
 		g.ctx, g.cancel = context.WithCancelCause(ctx)
+		g.taskCtx = &taskContext{Context: g.ctx, owner: pool.owner()}
+		g.nested = ownedBy(ctx, pool.owner())
+		g.track = g.nested || pool.queues()
 	}
 	return g
 }
@@ -248,6 +265,7 @@ func newGroup(pool taskRunner, ctx context.Context, opts []GroupOption) *Group {
 // with err as the cause, so every task is skipped, and Wait returns err.
 func (g *Group) bornFailed(err error) {
 	g.ctx, g.cancel = context.WithCancelCause(context.Background())
+	g.taskCtx = g.ctx
 	g.cancel(err)
 	g.recordSkip()
 }
@@ -255,7 +273,7 @@ func (g *Group) bornFailed(err error) {
 // Context returns the group's context: done when a task fails (unless
 // WithCollectErrors), when the parent context is done, or when Wait
 // returns; context.Cause tells which.
-func (g *Group) Context() context.Context { return g.ctx }
+func (g *Group) Context() context.Context { return g.taskCtx }
 
 // Go runs task(ctx) on a pool worker, with the group's context. It blocks
 // until a worker (and a WithLimit slot) takes the task, or the group's
@@ -266,9 +284,18 @@ func (g *Group) Context() context.Context { return g.ctx }
 // as under any limit; give the parent context a deadline.)
 //
 // On a queue-mode pool (WithQueueSize), Go returns once its task is
-// queued; if the group's context ends meanwhile, the task is skipped when
-// it reaches a worker, so Wait then waits for the tasks queued ahead of it
-// to let a worker go.
+// queued; if the group's context ends meanwhile, the task is skipped, and
+// Wait does not wait for it. On a pool with WithCallerRuns, Go runs the
+// task on the caller when no worker is free and the queue is full.
+//
+// Nested fan-out: a Go on a group made with the context of one of the
+// pool's own tasks (a group inside a group task, say) never waits for a
+// worker, which the caller itself holds: when none is free and the queue,
+// if any, is full, the caller runs the task, with the same semantics (its
+// panic, its deadline, the observer and Stats), and Go returns when it has
+// returned. It still waits for a WithLimit slot, running the group's tasks
+// not yet started meanwhile. So recursion on one bounded pool cannot
+// deadlock.
 //
 // A task that fails, panics or calls runtime.Goexit fails the group (see
 // Wait). Go itself returns nothing: a task that cannot start is reported
@@ -345,9 +372,7 @@ func (g *Group) launch(i int, task func(ctx context.Context) error, block bool) 
 	}
 	if g.sem != nil {
 		if block {
-			select {
-			case g.sem <- struct{}{}:
-			case <-g.ctx.Done():
+			if !g.takeSlot() {
 				g.cancelled(i)
 				return false
 			}
@@ -360,14 +385,23 @@ func (g *Group) launch(i int, task func(ctx context.Context) error, block bool) 
 		}
 	}
 	g.wg.Add(1)
+	if g.track {
+		g.active.Add(1)
+	}
 	how := overflowRefuse
 	if block {
 		how = g.pool.overflow()
 	}
-	err := admit(g.pool, g.ctx, g.job(i, task), how)
+	j, m := g.job(i, task)
+	if g.track {
+		g.pending.add(m.link)
+	}
+	err := admit(g.pool, g.ctx, j, how)
 	switch {
 	case err == nil:
 		return true
+	case g.track && !g.pending.take(m.link):
+		return true // a Wait took the task, to run it or skip it: it is the Wait's
 	case !block && err != ErrPoolOverload:
 		g.record(i, err) // the pool closed meanwhile
 	case block && g.ctx.Err() != nil:
@@ -390,34 +424,65 @@ func (g *Group) cancelled(i int) {
 	g.skipTask(i)
 }
 
-// job returns what a worker runs for task i: a groupTask, or, with
-// WithRetry, a retryTask that can come back for more attempts.
-func (g *Group) job(i int, task func(ctx context.Context) error) job {
+// job returns what a worker runs for task i, and its membership of the
+// group: a groupTask, or, with WithRetry, a retryTask that can come back
+// for more attempts.
+func (g *Group) job(i int, task func(ctx context.Context) error) (job, *member) {
 	if g.cfg.newBackOff == nil {
-		return &groupTask{g: g, i: i, fn: task}
+		t := &groupTask{member: member{g: g, i: i, fn: task}}
+		if g.track {
+			t.link = &pendingLink{task: t}
+		}
+		return t, &t.member
 	}
-	return &retryTask{g: g, i: i, fn: task, retrier: retry.New(g.ctx, g.cfg.newBackOff)}
+	t := &retryTask{member: member{g: g, i: i, fn: task}, retrier: retry.New(g.ctx, g.cfg.newBackOff)}
+	t.link = &pendingLink{task: t} // every retry is listed
+	return t, &t.member
+}
+
+// member is what every task of a group holds: its group, its index in the
+// group (in Go order), the task, and its place in the group's pending list
+// (made the first time it is listed: most tasks never are).
+type member struct {
+	g    *Group
+	i    int
+	fn   func(ctx context.Context) error
+	link *pendingLink
 }
 
 // groupTask is a task of a group without retries, as the pool runs it.
 type groupTask struct {
-	g  *Group
-	i  int // the task's index in its group
-	fn func(ctx context.Context) error
+	member
 }
 
-// do runs the task, unless the group ended before it started, and
+// do runs the task, unless a Wait took it (void), and finishes it.
+func (t *groupTask) do() outcome {
+	if t.g.track && !t.g.pending.take(t.link) {
+		return void
+	}
+	return t.run()
+}
+
+// run runs the task, taken, unless the group ended before it started, and
 // finishes it. It reports a panic, which the group has recovered.
-func (t *groupTask) do() (panicked bool) {
+func (t *groupTask) run() outcome {
 	g := t.g
 	if g.ctx.Err() != nil { // admitted, but the group ended before it started
-		g.skipTask(t.i)
-		g.release()
-		return false
+		t.skip()
+		return ran
 	}
 	panicked, err := g.call(t.i, t.fn)
 	g.end(t.i, err)
-	return panicked
+	if panicked {
+		return recovered
+	}
+	return ran
+}
+
+// skip finishes the task, taken and never run, as skipped.
+func (t *groupTask) skip() {
+	t.g.skipTask(t.i)
+	t.g.release()
 }
 
 // Wait blocks until every task given to Go or TryGo has returned, retries
@@ -435,10 +500,20 @@ func (t *groupTask) do() (panicked bool) {
 // If every task ran and succeeded it returns nil, even if the parent
 // context was cancelled afterwards.
 //
+// Once the group's context is done, Wait no longer waits for tasks that
+// have not started (queued, or a retry in line): they are skipped and never
+// run, so a deadline always ends a stuck fan-out. On a group made with the
+// context of one of the pool's own tasks, Wait runs the group's tasks that
+// have not started yet itself, newest first, instead of only waiting for a
+// worker to take them.
+//
 // Wait may be called again; it returns the same error unless tasks were
 // given to Go in between. Such a task is skipped, since Wait cancelled the
 // group's context, and the next Wait reports it (context.Canceled).
 func (g *Group) Wait() error {
+	if g.track {
+		g.settle(nil)
+	}
 	g.wg.Wait()
 	g.cancel(nil) // no effect if a failure cancelled it already
 	g.mu.Lock()
@@ -522,6 +597,10 @@ func (g *Group) release() {
 	if g.sem != nil {
 		<-g.sem
 	}
+	if g.track {
+		g.active.Add(-1)
+		g.pending.notify()
+	}
 	g.wg.Done()
 }
 
@@ -537,7 +616,7 @@ func (g *Group) end(i int, err error) {
 // with the value and the stack. If the task calls runtime.Goexit, call
 // does not return: task i is ended with ErrGoexit as the goroutine unwinds.
 func (g *Group) call(i int, task func(ctx context.Context) error) (panicked bool, err error) {
-	ctx := g.ctx
+	ctx := g.taskCtx
 	if d := g.cfg.taskTimeout; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)

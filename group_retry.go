@@ -24,9 +24,7 @@ import (
 // wake, the next attempt's start, the pool's refusal — finishes it; phase,
 // under mu, says which. Lock order: retryTask.mu, then the pool's locks.
 type retryTask struct {
-	g       *Group
-	i       int // the task's index in its group
-	fn      func(ctx context.Context) error
+	member
 	retrier retry.Retrier
 
 	mu       sync.Mutex // guards the fields below
@@ -35,7 +33,7 @@ type retryTask struct {
 	timer    *time.Timer // phase sleeping
 	withdraw func() bool // phase queued: takes the attempt out of the pool's line
 	unhook   [2]func() bool
-	run      *run // the pool run the callbacks are counted in
+	poolRun  *run // the pool run the callbacks are counted in
 }
 
 type taskPhase uint8
@@ -43,54 +41,73 @@ type taskPhase uint8
 const (
 	phaseRunning  taskPhase = iota // an attempt runs (or the first is being admitted)
 	phaseSleeping                  // waiting for the timer
-	phaseQueued                    // the next attempt is posted: in the pool's line or queue
-	phaseAborted                   // interrupted, err says why; whoever comes next finishes the task
+	phaseQueued                    // the next attempt is posted (in the pool's line or queue) and listed as pending
+	phaseAborted                   // interrupted as the timer fired, err says why; wake finishes the task
 	phaseDone                      // finished
 )
 
-// do runs one attempt on a worker, then finishes the task or sets up the
-// next attempt. It reports a panic, which the group has recovered; a
-// panicking task is not retried.
-func (t *retryTask) do() (panicked bool) {
+// do runs the next attempt, unless a Wait took it (void). A retry is
+// always listed as pending; a first attempt, when its group lists them.
+func (t *retryTask) do() outcome {
+	if (t.retrier.Retries() > 0 || t.g.track) && !t.g.pending.take(t.link) {
+		return void
+	}
+	return t.run()
+}
+
+// run runs one attempt, taken, then finishes the task or sets up the next
+// attempt. It reports a panic, which the group has recovered; a panicking
+// task is not retried.
+func (t *retryTask) run() outcome {
 	g := t.g
 	if t.retrier.Retries() > 0 { // a retry: claim the task from the callbacks
 		t.mu.Lock()
 		aborted := t.phase == phaseAborted
-		t.phase = phaseRunning
-		if aborted {
-			t.phase = phaseDone
-		}
+		t.phase, t.withdraw = phaseRunning, nil
 		t.unhookLocked()
-		t.mu.Unlock()
-		if aborted {
-			g.end(t.i, t.err)
-			return false
+		if aborted || t.poolRun.ctx.Err() != nil { // interrupted, or the pool released
+			if !aborted {
+				t.err = ErrPoolClosed
+			}
+			t.endUnlock(t.err)
+			return ran
 		}
+		t.mu.Unlock()
 	}
 	if g.ctx.Err() != nil { // the group ended before this attempt started
-		if t.retrier.Retries() == 0 {
-			g.skipTask(t.i)
-			g.release()
-		} else {
-			g.end(t.i, t.err)
-		}
-		return false
+		t.skip()
+		return ran
 	}
 	panicked, err := g.call(t.i, t.fn)
 	if panicked {
 		g.end(t.i, err)
-		return true
+		return recovered
 	}
 	delay, again, final := t.retrier.Next(err)
 	if !again {
 		g.end(t.i, final)
-		return false
+		return ran
 	}
 	for _, notify := range g.cfg.notify {
 		notify(t.retrier.Retries(), err, delay)
 	}
 	t.sleep(delay, err)
-	return false
+	return ran
+}
+
+// skip finishes the task, taken, without this attempt: a first attempt is
+// skipped, a retry ends with its last attempt's error.
+func (t *retryTask) skip() {
+	if t.retrier.Retries() == 0 {
+		t.g.skipTask(t.i)
+		t.g.release()
+		return
+	}
+	t.mu.Lock()
+	if t.phase == phaseQueued && t.withdraw != nil {
+		t.withdraw() // if still in line; a copy left in the queue is void for its worker
+	}
+	t.endUnlock(t.err)
 }
 
 // sleep arms the timer and the two interrupts, each counted in the pool's
@@ -104,7 +121,7 @@ func (t *retryTask) sleep(delay time.Duration, err error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.phase, t.err, t.run = phaseSleeping, err, r
+	t.phase, t.err, t.poolRun = phaseSleeping, err, r
 	r.delayed.Add(1)
 	// Each callback gives its count back when it returns, or its stopper
 	// does (stopTimerLocked, unhookLocked).
@@ -122,19 +139,24 @@ func (t *retryTask) sleep(delay time.Duration, err error) {
 	})
 }
 
-// wake runs on the timer's goroutine: it posts the next attempt to the
-// pool, which never blocks.
+// wake runs on the timer's goroutine: it lists the next attempt as
+// pending and posts it to the pool, which never blocks.
 func (t *retryTask) wake() {
 	t.mu.Lock()
 	if t.phase != phaseSleeping { // an interrupt came first but could not stop the timer
 		t.endUnlock(t.err)
 		return
 	}
-	t.run.delayed.Add(-1)
+	t.poolRun.delayed.Add(-1)
 	t.phase = phaseQueued
+	t.g.pending.add(t.link)
 	withdraw, err := post[job](t.g.pool, t, t.refuse)
 	if err != nil {
-		t.endUnlock(err)
+		if t.g.pending.take(t.link) {
+			t.endUnlock(err)
+		} else {
+			t.mu.Unlock() // a Wait took the attempt: it is the Wait's
+		}
 		return
 	}
 	t.withdraw = withdraw
@@ -145,7 +167,7 @@ func (t *retryTask) wake() {
 // still in its line or queue.
 func (t *retryTask) refuse(err error) {
 	t.mu.Lock()
-	if t.phase != phaseQueued && t.phase != phaseAborted {
+	if t.phase != phaseQueued || !t.g.pending.take(t.link) {
 		t.mu.Unlock()
 		return
 	}
@@ -155,9 +177,9 @@ func (t *retryTask) refuse(err error) {
 // interrupt runs when the group's context ends (err nil: the task ends
 // with its last attempt's error) or the pool's run ends (ErrPoolClosed)
 // while the task waits between attempts. It finishes the task at once if
-// it can take it back from the timer or the pool's line; otherwise the
-// path already under way (wake, the next attempt, or the pool's refusal)
-// does, seeing phaseAborted.
+// it can take it back from the timer or from the pending list; otherwise
+// the path already under way (wake, or the attempt taken, which sees the
+// context or the run) does.
 func (t *retryTask) interrupt(err error) {
 	t.mu.Lock()
 	if err == nil {
@@ -165,17 +187,19 @@ func (t *retryTask) interrupt(err error) {
 	}
 	switch t.phase {
 	case phaseSleeping:
-		t.run.delayed.Add(-1)
+		t.poolRun.delayed.Add(-1)
 		if !t.stopTimerLocked() {
 			t.phase, t.err = phaseAborted, err
 			t.mu.Unlock()
 			return
 		}
 	case phaseQueued:
-		if !t.withdraw() {
-			t.phase, t.err = phaseAborted, err
+		if !t.g.pending.take(t.link) {
 			t.mu.Unlock()
 			return
+		}
+		if t.withdraw != nil {
+			t.withdraw() // if still in line; a copy left in the queue is void for its worker
 		}
 	default: // running: the attempt sees the context itself; aborted or done: decided
 		t.mu.Unlock()
@@ -199,16 +223,17 @@ func (t *retryTask) stopTimerLocked() bool {
 	if !t.timer.Stop() {
 		return false
 	}
-	t.run.exit()
+	t.poolRun.exit()
 	return true
 }
 
 // unhookLocked deregisters the interrupts; the count in the run of each
 // that had not started goes back here. It may be called again.
 func (t *retryTask) unhookLocked() {
-	for _, stop := range t.unhook {
+	for i, stop := range t.unhook {
 		if stop != nil && stop() {
-			t.run.exit()
+			t.poolRun.exit()
 		}
+		t.unhook[i] = nil
 	}
 }

@@ -21,6 +21,12 @@ import (
 // WithTaskTimeout's deadline); if ctx ends, the items not yet started are
 // skipped and its cause is reported.
 //
+// Called from a task of r with the task's context (a Map inside a Map,
+// say), Map never waits for r's workers: it runs items on the calling
+// goroutine when no worker is free, and the items not yet started while it
+// waits; see Group.Go and Group.Wait. So nested fan-out on one bounded
+// pool cannot deadlock. ForEach and MapSeq do the same.
+//
 // An empty in returns an empty, non-nil slice and nil at once. A nil ctx
 // returns ErrNilContext, a nil r ErrNilRunner, a nil fn ErrNilTask, with a
 // nil slice. Map costs what a Group.Go per item costs, plus the values
@@ -312,7 +318,11 @@ func (s *stream[T, R]) emit() bool {
 	for !s.ring[s.head%len(s.ring)].done {
 		s.waiting = true
 		s.mu.Unlock()
-		<-s.wake
+		if s.g.track {
+			s.g.settle(s.wake) // from a task of the same pool, runs the items not started itself
+		} else {
+			<-s.wake
+		}
 		s.mu.Lock()
 	}
 	it := &s.ring[s.head%len(s.ring)]

@@ -42,7 +42,7 @@ type multiPool[T any] struct {
 
 // init validates the arguments and readies size sub-pools of sizePerPool
 // workers each, calling call. It starts no goroutine.
-func (mp *multiPool[T]) init(size, sizePerPool int, call func(T) bool, lbs LoadBalancingStrategy, options []Option) error {
+func (mp *multiPool[T]) init(size, sizePerPool int, call func(T) outcome, lbs LoadBalancingStrategy, options []Option) error {
 	if size <= 0 {
 		return ErrInvalidMultiPoolSize
 	}
@@ -93,7 +93,7 @@ func (mp *multiPool[T]) pick() int {
 // line, as how says (a caller counts for the picked sub-pool, in
 // WaitingByIndex), and the sub-pools serve the line once more: a place may
 // have freed up, unseen, between their offers and the joining.
-func (mp *multiPool[T]) place(arg T, refuse func(error), how overflow) (bool, *waiter[T], error) {
+func (mp *multiPool[T]) place(arg T, refuse func(error), how overflow, ctx context.Context) (bool, *waiter[T], error) {
 	first := mp.pick()
 	queues := 0
 	if mp.pools[0].opts.QueueSize > 0 {
@@ -106,6 +106,9 @@ func (mp *multiPool[T]) place(arg T, refuse func(error), how overflow) (bool, *w
 				return placed, nil, err
 			}
 		}
+	}
+	if runsHere(how, ctx, mp) {
+		return false, nil, errRunHere
 	}
 	wt, err := mp.waiters.add(arg, refuse, how, &mp.waitingBy[first], mp.pools[0].clock())
 	if wt == nil {
@@ -125,8 +128,18 @@ func (mp *multiPool[T]) place(arg T, refuse func(error), how overflow) (bool, *w
 	return false, wt, nil
 }
 
-func (mp *multiPool[T]) line() *line[T]     { return mp.waiters }
-func (mp *multiPool[T]) overflow() overflow { return mp.pools[0].over }
+func (mp *multiPool[T]) line() *line[T] { return mp.waiters }
+func (mp *multiPool[T]) queues() bool   { return mp.pools[0].queues() }
+func (mp *multiPool[T]) owner() any     { return mp }
+
+// runHere runs arg on the calling goroutine, as a task of the sub-pool the
+// strategy picks; see core.inline.
+func (mp *multiPool[T]) runHere(arg T) { mp.pools[mp.pick()].runHere(arg) }
+
+// inline runs a task on the calling goroutine, as a task of the sub-pool
+// the strategy picks; see core.inline.
+func (mp *multiPool[T]) inline(run func() outcome) { mp.pools[mp.pick()].inline(run) }
+func (mp *multiPool[T]) overflow() overflow        { return mp.pools[0].over }
 
 // hold is core.hold on sub-pool 0, which counts the multi-pool's delayed
 // Group retries: every sub-pool is released together, and Reboot opens

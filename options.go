@@ -66,6 +66,12 @@ type Options struct {
 	// that worker, after the task returns: see WithTaskObserver. nil (the
 	// default) costs nothing.
 	TaskObserver func(TaskInfo)
+
+	// CallerRuns makes a submit that would wait for a worker (or for room
+	// in the queue) run its task on the caller's goroutine instead: see
+	// WithCallerRuns. It cannot be set with Nonblocking
+	// (ErrInvalidCallerRuns).
+	CallerRuns bool
 }
 
 // WithOptions sets every option at once from options.
@@ -160,4 +166,23 @@ func WithQueueSize(n int) Option {
 // observer and no clock read on behalf of one.
 func WithTaskObserver(observe func(TaskInfo)) Option {
 	return func(opts *Options) { opts.TaskObserver = observe }
+}
+
+// WithCallerRuns sets whether a submit that would wait runs its task on
+// the caller's goroutine instead (Java's CallerRunsPolicy). On such a pool,
+// Submit, SubmitCtx, Invoke, InvokeCtx, Group.Go and the helpers never wait
+// for a worker: when no worker is free, no new one may start and the queue
+// (WithQueueSize) is full, the caller runs the task and returns once it has
+// returned. The task is counted in Stats as a worker's would be; a panic
+// in it goes where that submit's panics go (the PanicHandler, or the
+// Logger, for Submit and Invoke: the caller goes on; a *PanicError for a
+// Group task). So a producer slows down to the pace of the work, and
+// nothing waits in line, which is why MaxBlockingTasks has no effect.
+//
+// TrySubmit, TryInvoke and TryGo still never run a task on the caller; a
+// Group retry still waits for a worker, holding none. A pool cannot both
+// run a task on its caller and refuse it: with WithNonblocking(true) the
+// constructors return ErrInvalidCallerRuns. false, the default, waits.
+func WithCallerRuns(callerRuns bool) Option {
+	return func(opts *Options) { opts.CallerRuns = callerRuns }
 }

@@ -60,7 +60,11 @@ func NewPool(size int, options ...Option) (*Pool, error) {
 // an open pool.
 //
 // Submit cannot be cancelled; use SubmitCtx to bound the wait. A task that
-// submits to its own full pool waits for a worker only it can free.
+// submits to its own full pool waits for a worker only it can free: Submit
+// carries no context, so the pool cannot tell such a call from another's.
+// From a task, use SubmitCtx with the task's context, which never waits
+// for the pool's workers. With WithCallerRuns, a Submit that would wait
+// runs task on the caller instead, and returns once it has returned.
 func (p *Pool) Submit(task func()) error { return submitTask(&p.core, task) }
 
 // SubmitCtx runs task(ctx) on a pool worker. If no worker is free, SubmitCtx
@@ -82,9 +86,18 @@ func (p *Pool) Submit(task func()) error { return submitTask(&p.core, task) }
 // running task when ctx ends, the task should watch ctx itself. A task
 // outlives the call: if the caller cancels ctx once SubmitCtx returns (a
 // defer cancel()), the task may start with ctx already done. In queue mode
-// ctx bounds only the wait for room in the queue. A task may submit to its own pool, but on a
-// full pool it then waits for a worker that only it can free; give such
-// calls a deadline.
+// ctx bounds only the wait for room in the queue.
+//
+// The ctx task receives names the pool. A SubmitCtx made with it, or with
+// the context of a Group task of the pool (or one derived from either),
+// comes from one of the pool's own tasks: it never waits for a worker,
+// which its caller holds. If no worker is free and the queue, if any, is
+// full, the caller runs the task itself and SubmitCtx returns nil once it
+// has returned, even if it panicked (the panic goes to the PanicHandler, as
+// a worker's would). So a task can fan out on its own full pool without
+// deadlock. A plain Submit carries no context and cannot be recognised:
+// from a task, use SubmitCtx with the task's context. With WithCallerRuns,
+// every SubmitCtx that would wait runs its task on the caller.
 //
 // SubmitCtx allocates once, to bind ctx to task.
 func (p *Pool) SubmitCtx(ctx context.Context, task func(context.Context)) error {
@@ -105,25 +118,34 @@ func (p *Pool) TrySubmit(task func()) error { return trySubmitTask(&p.core, task
 // Submit's func, SubmitCtx's func with its context, or a Group or
 // SubmitValue task. Converting a func to a job does not allocate.
 type job interface {
-	// do runs the task. It reports whether the task panicked and recovered
-	// the panic itself, having made it an error (a Group or SubmitValue
-	// task), so the pool counts it; a plain task's panic is not recovered
-	// here, but by the worker.
-	do() (panicked bool)
+	// do runs the task and says how it went, for the pool's counters. A
+	// plain task's panic is not recovered here, but by the worker.
+	do() outcome
 }
+
+// outcome is how a task given to a worker went.
+type outcome uint8
+
+const (
+	ran       outcome = iota // the task ran and returned
+	recovered                // the task panicked and recovered the panic itself, as an error (a Group or SubmitValue task)
+	void                     // nothing ran: the task had been taken, to run elsewhere or to be skipped, by a Wait (see Group.Wait)
+)
 
 // funcTask is Submit's job.
 type funcTask func()
 
-func (f funcTask) do() bool { f(); return false }
+func (f funcTask) do() outcome { f(); return ran }
 
-// ctxTask is SubmitCtx's job: the task and the context it is given.
+// ctxTask is SubmitCtx's job: the task and the context it is given, the
+// submit's own, as a taskContext of the pool (in the same allocation), so
+// that a call the task makes on the pool with it is known to be its.
 type ctxTask struct {
-	ctx context.Context
-	fn  func(context.Context)
+	taskContext
+	fn func(context.Context)
 }
 
-func (t *ctxTask) do() bool { t.fn(t.ctx); return false }
+func (t *ctxTask) do() outcome { t.fn(&t.taskContext); return ran }
 
 // submitTask is Submit for the closure pools.
 func submitTask(s site[job], task func()) error {
@@ -144,7 +166,7 @@ func submitTaskCtx(s site[job], ctx context.Context, task func(context.Context))
 	if task == nil {
 		return ErrNilTask
 	}
-	return admit(s, ctx, job(&ctxTask{ctx, task}), s.overflow())
+	return admit(s, ctx, job(&ctxTask{taskContext{ctx, s.owner()}, task}), s.overflow())
 }
 
 // trySubmitTask is TrySubmit for the closure pools.
@@ -229,10 +251,10 @@ type core[T any] struct {
 	purging   bool                  // a purge goroutine of this run is running
 
 	// Set once by init.
-	waiters *line[T]     // tasks that could not be placed; shared by a MultiPool's sub-pools
-	how     strategy[T]  // how a task is given to an idle worker: handOff, or queueing in queue mode
-	call    func(T) bool // what a worker does with a T; reports a panic the task recovered itself
-	over    overflow     // what a submit does with a task it cannot place now
+	waiters *line[T]        // tasks that could not be placed; shared by a MultiPool's sub-pools
+	how     strategy[T]     // how a task is given to an idle worker: handOff, or queueing in queue mode
+	call    func(T) outcome // what a worker does with a T
+	over    overflow        // what a submit does with a task it cannot place now
 	// timeQueued: queue mode with a task observer, the one case where a
 	// task placed without waiting in line may wait (see stamp).
 	timeQueued bool
@@ -250,7 +272,7 @@ type idleQueue[T any] interface {
 
 // init validates the options and readies p, whose workers call call. It
 // starts no goroutine.
-func (p *core[T]) init(size int, call func(T) bool, options []Option) error {
+func (p *core[T]) init(size int, call func(T) outcome, options []Option) error {
 	opts := loadOptions(options)
 	if !opts.DisablePurge {
 		if opts.ExpiryDuration < 0 {
@@ -265,6 +287,9 @@ func (p *core[T]) init(size int, call func(T) bool, options []Option) error {
 	}
 	if opts.QueueSize < 0 {
 		return ErrInvalidQueueSize
+	}
+	if opts.CallerRuns && opts.Nonblocking {
+		return ErrInvalidCallerRuns
 	}
 	if opts.Logger == nil {
 		opts.Logger = defaultLogger
@@ -287,9 +312,13 @@ func (p *core[T]) init(size int, call func(T) bool, options []Option) error {
 		p.how = queueing[T]{}
 	}
 	p.timeQueued = opts.QueueSize > 0 && opts.TaskObserver != nil
-	p.over = overflowWait
-	if opts.Nonblocking {
+	switch {
+	case opts.Nonblocking:
 		p.over = overflowRefuse
+	case opts.CallerRuns:
+		p.over = overflowRun
+	default:
+		p.over = overflowWait
 	}
 	p.run = newRun()
 	return nil
@@ -308,6 +337,8 @@ func clampCapacity(size int) int32 {
 }
 
 func (p *core[T]) line() *line[T]     { return p.waiters }
+func (p *core[T]) queues() bool       { return p.opts.QueueSize > 0 }
+func (p *core[T]) owner() any         { return p }
 func (p *core[T]) overflow() overflow { return p.over }
 
 // Running returns the number of worker goroutines alive, busy or idle: an

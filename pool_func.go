@@ -95,9 +95,9 @@ func (p *PoolWithFuncGeneric[T]) InvokeCtx(ctx context.Context, arg T) error {
 
 // bind returns what the workers of a func pool call with an argument: pf,
 // whose panics the worker recovers; nil for a nil pf.
-func bind[T any](pf func(T)) func(T) bool {
+func bind[T any](pf func(T)) func(T) outcome {
 	if pf == nil {
 		return nil
 	}
-	return func(arg T) bool { pf(arg); return false }
+	return func(arg T) outcome { pf(arg); return ran }
 }

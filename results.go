@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 )
 
 // Result is the outcome of one task of a ResultGroup: the value it
@@ -163,6 +164,7 @@ type Future[T any] struct {
 	done chan struct{} // closed once val and err are set
 	val  T
 	err  error
+	help func() // if not nil, Wait runs the task itself if it has not started (a SubmitValue from a task of the same pool)
 }
 
 // SubmitValue runs task(ctx) on one of r's workers, as r.SubmitCtx does,
@@ -176,25 +178,46 @@ type Future[T any] struct {
 // a nil r. A panic in the task becomes a *PanicError (it does not reach
 // the pool's PanicHandler, and the worker survives); a task that calls
 // runtime.Goexit resolves the future with ErrGoexit.
+//
+// On this package's pools, the ctx task receives names the pool, and a
+// SubmitValue made with the context of one of the pool's own tasks never
+// waits for a worker: when none is free and the queue, if any, is full,
+// the caller runs the task and SubmitValue returns a resolved future.
+// Future.Wait, called for such a future, runs the task itself if it is
+// still queued. So a task may submit to its own pool and wait for the
+// result without deadlock. (Future.Done cannot help that way: a select on
+// it waits for a worker.)
 func SubmitValue[T any](ctx context.Context, r Runner, task func(context.Context) (T, error)) *Future[T] {
 	f := &Future[T]{done: make(chan struct{})}
 	if isNil(r) {
 		f.resolve(f.val, ErrNilRunner)
 		return f
 	}
-	if s, ok := r.(site[job]); ok && task != nil && ctx != nil {
+	if s, ok := r.(taskRunner); ok && task != nil && ctx != nil {
 		// On this package's pools the task is a job that tells the worker
-		// of a panic it recovered, for Stats and the task observer.
+		// of a panic it recovered, for Stats and the task observer, and
+		// its context names its pool.
 		if err := checkCtx(s, ctx); err != nil {
 			f.resolve(f.val, err)
-		} else if err := admit(s, ctx, job(&valueTask[T]{ctx, task, f}), s.overflow()); err != nil {
+			return f
+		}
+		t := &valueTask[T]{ctx: &taskContext{Context: ctx, owner: s.owner()}, task: task, f: f}
+		if ownedBy(ctx, s.owner()) { // from a task of this pool: Wait runs the task itself if it has not started
+			t.tracked = true
+			f.help = func() {
+				if t.taken.CompareAndSwap(false, true) {
+					s.inline(t.run)
+				}
+			}
+		}
+		if err := admit(s, ctx, job(t), s.overflow()); err != nil && (!t.tracked || t.taken.CompareAndSwap(false, true)) {
 			f.resolve(f.val, err)
 		}
 		return f
 	}
 	var run func(context.Context) // nil for a nil task, which SubmitCtx refuses
 	if task != nil {
-		run = func(ctx context.Context) { (&valueTask[T]{ctx, task, f}).do() }
+		run = func(ctx context.Context) { (&valueTask[T]{ctx: ctx, task: task, f: f}).run() }
 	}
 	if err := r.SubmitCtx(ctx, run); err != nil {
 		f.resolve(f.val, err)
@@ -204,22 +227,33 @@ func SubmitValue[T any](ctx context.Context, r Runner, task func(context.Context
 
 // valueTask is SubmitValue's task, as a job: it resolves its future.
 type valueTask[T any] struct {
-	ctx  context.Context
-	task func(context.Context) (T, error)
-	f    *Future[T]
+	ctx     context.Context
+	task    func(context.Context) (T, error)
+	f       *Future[T]
+	tracked bool        // the future's Wait may take the task, to run it itself
+	taken   atomic.Bool // tracked: a worker or the Wait took the task
 }
 
-// do runs the task and resolves the future with its outcome: a panic is
+// do runs the task, unless the future's Wait took it (void).
+func (t *valueTask[T]) do() outcome {
+	if t.tracked && !t.taken.CompareAndSwap(false, true) {
+		return void
+	}
+	return t.run()
+}
+
+// run runs the task and resolves the future with its outcome: a panic is
 // recovered and becomes a *PanicError; runtime.Goexit resolves it with
 // ErrGoexit as the goroutine unwinds.
-func (t *valueTask[T]) do() (panicked bool) {
+func (t *valueTask[T]) run() outcome {
 	var v T
 	var err error
+	o := ran
 	protect(func() { v, err = t.task(t.ctx) }, func(p any) {
-		panicked, err = true, &PanicError{Value: p, Stack: debug.Stack()}
+		o, err = recovered, &PanicError{Value: p, Stack: debug.Stack()}
 	}, func() { t.f.resolve(v, ErrGoexit) })
 	t.f.resolve(v, err)
-	return panicked
+	return o
 }
 
 // resolve sets the future's outcome, once.
@@ -234,10 +268,15 @@ func (f *Future[T]) resolve(v T, err error) {
 func (f *Future[T]) Done() <-chan struct{} { return f.done }
 
 // Wait blocks until the task has returned, then returns its value and
-// error. It may be called any number of times, from any goroutine, and
+// error. For a future of SubmitValue called with the context of a task of
+// the same pool, Wait first runs the task on its own goroutine if no worker
+// has taken it yet. It may be called any number of times, from any goroutine, and
 // returns the same each time. To wait no longer than a context allows,
 // select on Done and ctx.Done().
 func (f *Future[T]) Wait() (T, error) {
+	if f.help != nil {
+		f.help()
+	}
 	<-f.done
 	return f.val, f.err
 }

@@ -206,6 +206,12 @@ func stressGroup(t *testing.T, st *stressTarget, r *rand.Rand) (tasks int) {
 				if attempts.Add(1) == 1 {
 					return fmt.Errorf("flaky: %w", errInjected)
 				}
+			case 4: // fans out again on its own pool and waits: never a deadlock
+				inner := st.pool.runner.Group(ctx)
+				for range 1 + int(pause)%3 {
+					inner.Go(func(context.Context) error { time.Sleep(pause / 4); return nil })
+				}
+				return inner.Wait()
 			default:
 				time.Sleep(pause)
 			}

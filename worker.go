@@ -67,8 +67,15 @@ func (p *core[T]) work(w *worker[T], arg T, r *run) {
 				}
 				w.start = 0
 			}
-			e := ended{task: true, panicked: p.call(arg)}
-			if observe != nil {
+			e := ended{task: true}
+			switch p.call(arg) {
+			case recovered:
+				e.panicked = true
+			case void: // nothing ran: not a task of the counters, nor of the observer
+				e.task, e.void = false, true
+				w.wait = 0
+			}
+			if observe != nil && e.task {
 				e.now = p.observe(w, start, e.panicked)
 			}
 			s := stepIdle
@@ -135,6 +142,7 @@ func protect(fn func(), onPanic func(v any), onGoexit func()) (returned bool) {
 // is the clock read at the task's return.
 type ended struct {
 	task, panicked bool
+	void           bool // the worker was given a task a Wait had taken (see outcome): not a task after all
 	stopped        bool // the worker exits because the pool closed its channel
 	woke           bool // the worker was woken (queue mode) to take a queued task
 	now            int64
@@ -147,6 +155,9 @@ func (p *core[T]) countLocked(e ended) {
 	}
 	if e.panicked {
 		p.panicked++
+	}
+	if e.void {
+		p.submitted-- // counted as it was queued or handed over; the Wait that took it counts it
 	}
 	if e.stopped {
 		p.stopping--
@@ -163,6 +174,43 @@ func (p *core[T]) retire(e ended) {
 	p.countLocked(e)
 	p.exitLocked()
 	p.mu.Unlock()
+}
+
+// inline runs a task of the pool on the calling goroutine instead of a
+// worker, as the pool's strategy for a task it cannot place says
+// (WithCallerRuns, or a call from one of the pool's own tasks), or for a
+// task a Wait has taken from its group's pending ones. run runs the task.
+// It is counted as a worker's task (Submitted, Completed, Panicked, the
+// observer, with no wait); a panic run does not recover itself goes to the
+// PanicHandler, or the Logger, and the caller goes on. If run calls
+// runtime.Goexit, the task is counted and the caller's goroutine ends.
+func (p *core[T]) inline(run func() outcome) {
+	observe := p.opts.TaskObserver
+	var start int64
+	if observe != nil {
+		start = nanotime()
+	}
+	count := func(o outcome) {
+		p.mu.Lock()
+		if o != void {
+			p.submitted++
+			p.completed++
+		}
+		if o == recovered {
+			p.panicked++
+		}
+		p.mu.Unlock()
+		if observe != nil && o != void {
+			observe(TaskInfo{Run: time.Duration(nanotime() - start), Panicked: o == recovered})
+		}
+	}
+	var o outcome
+	if protect(func() { o = run() }, func(v any) {
+		count(recovered)
+		p.handlePanic(v)
+	}, func() { count(ran) }) {
+		count(o)
+	}
 }
 
 // exitLocked counts out a worker that exits, and gives its slot to the

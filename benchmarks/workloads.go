@@ -447,6 +447,7 @@ func workloads() []*workload {
 			quick:      config{tasks: 2_000, capacity: 64},
 			contenders: counted(bursts()),
 		},
+		forkJoin(),
 	}
 }
 
