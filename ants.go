@@ -18,6 +18,12 @@
 //     WithCollectErrors runs every task and joins every error; SubmitValue
 //     returns a Future for one task. They take any Runner: a Pool or a
 //     MultiPool.
+//   - A task may fan out again on its own pool and wait (a Group in a
+//     group task, Map in Map, SubmitValue then Future.Wait): a call made
+//     with the task's context never waits for the pool's workers, and a
+//     nested Wait runs its own tasks not yet started, so recursion on one
+//     bounded pool cannot deadlock. WithCallerRuns runs a task that would
+//     wait on its caller.
 //   - Bad input (a nil task, a nil context, a bad option) returns an error
 //     instead of panicking, hanging or dropping the task.
 //
