@@ -81,6 +81,8 @@ type site[T any] interface {
 	// owner is the site itself (a *core or *multiPool, whatever type
 	// embeds it), as the taskContexts of its tasks name it.
 	owner() any
+	// interceptor is the site's Interceptor, or nil.
+	interceptor() Interceptor
 	// overflow is what a submit does, by the site's options, with a task
 	// it cannot place now.
 	overflow() overflow
@@ -174,7 +176,7 @@ func (p *core[T]) place(arg T, refuse func(error), how overflow, ctx context.Con
 }
 
 // runHere runs arg on the calling goroutine; see inline.
-func (p *core[T]) runHere(arg T) { p.inline(func() outcome { return p.call(arg) }) }
+func (p *core[T]) runHere(arg T) { p.inline(func() outcome { return p.call(arg, 0) }) }
 
 // offer is place without the line, with the queue only if queueToo: a
 // multi-pool first looks for a sub-pool whose worker can take the task at
@@ -236,7 +238,7 @@ func (p *core[T]) stamp() int64 {
 // anyway; in queue mode, where a producer that keeps the queue full parks
 // for nearly every task, only with a task observer. 0 means not timed.
 func (p *core[T]) clock() int64 {
-	if p.opts.QueueSize == 0 || p.opts.TaskObserver != nil {
+	if p.opts.QueueSize == 0 || p.timeQueued {
 		return nanotime()
 	}
 	return 0

@@ -201,6 +201,7 @@ type Group struct {
 	pool    taskRunner      // nil only for a group born failed (NewResultGroup with a nil Runner)
 	ctx     context.Context // derived from the parent: what the group's own waits watch, and its cause
 	taskCtx context.Context // what its tasks receive, and Context returns: ctx, naming the pool (a taskContext)
+	ic      Interceptor     // the pool's, run around each attempt
 	cancel  context.CancelCauseFunc
 	sem     chan struct{} // WithLimit's slots; nil for no group limit
 	cfg     groupConfig
@@ -255,6 +256,7 @@ func newGroup(pool taskRunner, ctx context.Context, opts []GroupOption) *Group {
 	default:
 		g.ctx, g.cancel = context.WithCancelCause(ctx)
 		g.taskCtx = &taskContext{Context: g.ctx, owner: pool.owner()}
+		g.ic = pool.interceptor()
 		g.nested = ownedBy(ctx, pool.owner())
 		g.track = g.nested || pool.queues()
 	}
@@ -456,22 +458,26 @@ type groupTask struct {
 }
 
 // do runs the task, unless a Wait took it (void), and finishes it.
-func (t *groupTask) do() outcome {
+func (t *groupTask) do(wait time.Duration) outcome {
 	if t.g.track && !t.g.pending.take(t.link) {
 		return void
 	}
-	return t.run()
+	return t.runWaited(wait)
 }
 
-// run runs the task, taken, unless the group ended before it started, and
-// finishes it. It reports a panic, which the group has recovered.
-func (t *groupTask) run() outcome {
+// run runs the task, taken by a Wait, on the Wait's goroutine.
+func (t *groupTask) run() outcome { return t.runWaited(0) }
+
+// runWaited runs the task, taken, which waited wait for a worker, unless
+// the group ended before it started, and finishes it. It reports a panic,
+// which the group has recovered.
+func (t *groupTask) runWaited(wait time.Duration) outcome {
 	g := t.g
 	if g.ctx.Err() != nil { // admitted, but the group ended before it started
 		t.skip()
 		return ran
 	}
-	panicked, err := g.call(t.i, t.fn)
+	panicked, err := g.call(t.i, t.fn, TaskMeta{Attempt: 1, Wait: wait})
 	g.end(t.i, err)
 	if panicked {
 		return recovered
@@ -611,18 +617,20 @@ func (g *Group) end(i int, err error) {
 }
 
 // call runs one attempt of task i on this goroutine, with the group's
-// context, or with a context that ends after WithTaskTimeout's d, and
-// returns its error; a panic is recovered, and its error is a *PanicError
+// context, or with a context that ends after WithTaskTimeout's d, through
+// the pool's Interceptor (told meta), and returns its error; a panic,
+// the interceptor's included, is recovered, and its error is a *PanicError
 // with the value and the stack. If the task calls runtime.Goexit, call
 // does not return: task i is ended with ErrGoexit as the goroutine unwinds.
-func (g *Group) call(i int, task func(ctx context.Context) error) (panicked bool, err error) {
+func (g *Group) call(i int, task func(ctx context.Context) error, meta TaskMeta) (panicked bool, err error) {
 	ctx := g.taskCtx
 	if d := g.cfg.taskTimeout; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	protect(func() { err = task(ctx) }, func(v any) {
+	run := func(ctx context.Context) { err = task(ctx) }
+	protect(func() { intercept(g.ic, ctx, meta, run) }, func(v any) {
 		panicked, err = true, &PanicError{Value: v, Stack: debug.Stack()}
 	}, func() { g.end(i, ErrGoexit) })
 	return panicked, err

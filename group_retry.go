@@ -48,17 +48,20 @@ const (
 
 // do runs the next attempt, unless a Wait took it (void). A retry is
 // always listed as pending; a first attempt, when its group lists them.
-func (t *retryTask) do() outcome {
+func (t *retryTask) do(wait time.Duration) outcome {
 	if (t.retrier.Retries() > 0 || t.g.track) && !t.g.pending.take(t.link) {
 		return void
 	}
-	return t.run()
+	return t.runWaited(wait)
 }
 
-// run runs one attempt, taken, then finishes the task or sets up the next
-// attempt. It reports a panic, which the group has recovered; a panicking
-// task is not retried.
-func (t *retryTask) run() outcome {
+// run runs the next attempt, taken by a Wait, on the Wait's goroutine.
+func (t *retryTask) run() outcome { return t.runWaited(0) }
+
+// runWaited runs one attempt, taken, which waited wait for a worker, then
+// finishes the task or sets up the next attempt. It reports a panic, which
+// the group has recovered; a panicking task is not retried.
+func (t *retryTask) runWaited(wait time.Duration) outcome {
 	g := t.g
 	if t.retrier.Retries() > 0 { // a retry: claim the task from the callbacks
 		t.mu.Lock()
@@ -78,7 +81,7 @@ func (t *retryTask) run() outcome {
 		t.skip()
 		return ran
 	}
-	panicked, err := g.call(t.i, t.fn)
+	panicked, err := g.call(t.i, t.fn, TaskMeta{Attempt: t.retrier.Retries() + 1, Wait: wait})
 	if panicked {
 		g.end(t.i, err)
 		return recovered

@@ -42,7 +42,7 @@ type multiPool[T any] struct {
 
 // init validates the arguments and readies size sub-pools of sizePerPool
 // workers each, calling call. It starts no goroutine.
-func (mp *multiPool[T]) init(size, sizePerPool int, call func(T) outcome, lbs LoadBalancingStrategy, options []Option) error {
+func (mp *multiPool[T]) init(size, sizePerPool int, call func(T, time.Duration) outcome, lbs LoadBalancingStrategy, options []Option) error {
 	if size <= 0 {
 		return ErrInvalidMultiPoolSize
 	}
@@ -128,9 +128,10 @@ func (mp *multiPool[T]) place(arg T, refuse func(error), how overflow, ctx conte
 	return false, wt, nil
 }
 
-func (mp *multiPool[T]) line() *line[T] { return mp.waiters }
-func (mp *multiPool[T]) queues() bool   { return mp.pools[0].queues() }
-func (mp *multiPool[T]) owner() any     { return mp }
+func (mp *multiPool[T]) line() *line[T]           { return mp.waiters }
+func (mp *multiPool[T]) queues() bool             { return mp.pools[0].queues() }
+func (mp *multiPool[T]) owner() any               { return mp }
+func (mp *multiPool[T]) interceptor() Interceptor { return mp.pools[0].interceptor() }
 
 // runHere runs arg on the calling goroutine, as a task of the sub-pool the
 // strategy picks; see core.inline.

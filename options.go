@@ -67,6 +67,10 @@ type Options struct {
 	// default) costs nothing.
 	TaskObserver func(TaskInfo)
 
+	// Interceptor, if not nil, runs around every task that has a context:
+	// see WithInterceptor. nil (the default) costs nothing.
+	Interceptor Interceptor
+
 	// CallerRuns makes a submit that would wait for a worker (or for room
 	// in the queue) run its task on the caller's goroutine instead: see
 	// WithCallerRuns. It cannot be set with Nonblocking

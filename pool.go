@@ -118,9 +118,10 @@ func (p *Pool) TrySubmit(task func()) error { return trySubmitTask(&p.core, task
 // Submit's func, SubmitCtx's func with its context, or a Group or
 // SubmitValue task. Converting a func to a job does not allocate.
 type job interface {
-	// do runs the task and says how it went, for the pool's counters. A
-	// plain task's panic is not recovered here, but by the worker.
-	do() outcome
+	// do runs the task, which waited wait for a worker (0 if not timed), and
+	// says how it went, for the pool's counters. A plain task's panic is
+	// not recovered here, but by the worker.
+	do(wait time.Duration) outcome
 }
 
 // outcome is how a task given to a worker went.
@@ -135,17 +136,22 @@ const (
 // funcTask is Submit's job.
 type funcTask func()
 
-func (f funcTask) do() outcome { f(); return ran }
+func (f funcTask) do(time.Duration) outcome { f(); return ran }
 
 // ctxTask is SubmitCtx's job: the task and the context it is given, the
 // submit's own, as a taskContext of the pool (in the same allocation), so
-// that a call the task makes on the pool with it is known to be its.
+// that a call the task makes on the pool with it is known to be its; and
+// the pool's Interceptor, if any.
 type ctxTask struct {
 	taskContext
 	fn func(context.Context)
+	ic Interceptor
 }
 
-func (t *ctxTask) do() outcome { t.fn(&t.taskContext); return ran }
+func (t *ctxTask) do(wait time.Duration) outcome {
+	intercept(t.ic, &t.taskContext, TaskMeta{Attempt: 1, Wait: wait}, t.fn)
+	return ran
+}
 
 // submitTask is Submit for the closure pools.
 func submitTask(s site[job], task func()) error {
@@ -166,7 +172,7 @@ func submitTaskCtx(s site[job], ctx context.Context, task func(context.Context))
 	if task == nil {
 		return ErrNilTask
 	}
-	return admit(s, ctx, job(&ctxTask{taskContext{ctx, s.owner()}, task}), s.overflow())
+	return admit(s, ctx, job(&ctxTask{taskContext{ctx, s.owner()}, task, s.interceptor()}), s.overflow())
 }
 
 // trySubmitTask is TrySubmit for the closure pools.
@@ -251,10 +257,10 @@ type core[T any] struct {
 	purging   bool                  // a purge goroutine of this run is running
 
 	// Set once by init.
-	waiters *line[T]        // tasks that could not be placed; shared by a MultiPool's sub-pools
-	how     strategy[T]     // how a task is given to an idle worker: handOff, or queueing in queue mode
-	call    func(T) outcome // what a worker does with a T
-	over    overflow        // what a submit does with a task it cannot place now
+	waiters *line[T]                       // tasks that could not be placed; shared by a MultiPool's sub-pools
+	how     strategy[T]                    // how a task is given to an idle worker: handOff, or queueing in queue mode
+	call    func(T, time.Duration) outcome // what a worker does with a T that waited so long
+	over    overflow                       // what a submit does with a task it cannot place now
 	// timeQueued: queue mode with a task observer, the one case where a
 	// task placed without waiting in line may wait (see stamp).
 	timeQueued bool
@@ -272,7 +278,7 @@ type idleQueue[T any] interface {
 
 // init validates the options and readies p, whose workers call call. It
 // starts no goroutine.
-func (p *core[T]) init(size int, call func(T) outcome, options []Option) error {
+func (p *core[T]) init(size int, call func(T, time.Duration) outcome, options []Option) error {
 	opts := loadOptions(options)
 	if !opts.DisablePurge {
 		if opts.ExpiryDuration < 0 {
@@ -311,7 +317,7 @@ func (p *core[T]) init(size int, call func(T) outcome, options []Option) error {
 	if opts.QueueSize > 0 {
 		p.how = queueing[T]{}
 	}
-	p.timeQueued = opts.QueueSize > 0 && opts.TaskObserver != nil
+	p.timeQueued = opts.QueueSize > 0 && (opts.TaskObserver != nil || opts.Interceptor != nil)
 	switch {
 	case opts.Nonblocking:
 		p.over = overflowRefuse
@@ -336,10 +342,11 @@ func clampCapacity(size int) int32 {
 	return int32(size)
 }
 
-func (p *core[T]) line() *line[T]     { return p.waiters }
-func (p *core[T]) queues() bool       { return p.opts.QueueSize > 0 }
-func (p *core[T]) owner() any         { return p }
-func (p *core[T]) overflow() overflow { return p.over }
+func (p *core[T]) line() *line[T]           { return p.waiters }
+func (p *core[T]) queues() bool             { return p.opts.QueueSize > 0 }
+func (p *core[T]) owner() any               { return p }
+func (p *core[T]) interceptor() Interceptor { return p.opts.Interceptor }
+func (p *core[T]) overflow() overflow       { return p.over }
 
 // Running returns the number of worker goroutines alive, busy or idle: an
 // idle worker counts until it expires or the pool is released. Stats.Busy

@@ -1,6 +1,9 @@
 package ants
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // PoolWithFunc runs one function, bound at creation, on the arguments given
 // to Invoke, on a bounded set of reused worker goroutines. It is a Pool
@@ -95,9 +98,9 @@ func (p *PoolWithFuncGeneric[T]) InvokeCtx(ctx context.Context, arg T) error {
 
 // bind returns what the workers of a func pool call with an argument: pf,
 // whose panics the worker recovers; nil for a nil pf.
-func bind[T any](pf func(T)) func(T) outcome {
+func bind[T any](pf func(T)) func(T, time.Duration) outcome {
 	if pf == nil {
 		return nil
 	}
-	return func(arg T) outcome { pf(arg); return ran }
+	return func(arg T, _ time.Duration) outcome { pf(arg); return ran }
 }

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Result is the outcome of one task of a ResultGroup: the value it
@@ -201,7 +202,7 @@ func SubmitValue[T any](ctx context.Context, r Runner, task func(context.Context
 			f.resolve(f.val, err)
 			return f
 		}
-		t := &valueTask[T]{ctx: &taskContext{Context: ctx, owner: s.owner()}, task: task, f: f}
+		t := &valueTask[T]{ctx: &taskContext{Context: ctx, owner: s.owner()}, task: task, f: f, ic: s.interceptor()}
 		if ownedBy(ctx, s.owner()) { // from a task of this pool: Wait runs the task itself if it has not started
 			t.tracked = true
 			f.help = func() {
@@ -230,26 +231,32 @@ type valueTask[T any] struct {
 	ctx     context.Context
 	task    func(context.Context) (T, error)
 	f       *Future[T]
+	ic      Interceptor // the pool's, if any
 	tracked bool        // the future's Wait may take the task, to run it itself
 	taken   atomic.Bool // tracked: a worker or the Wait took the task
 }
 
 // do runs the task, unless the future's Wait took it (void).
-func (t *valueTask[T]) do() outcome {
+func (t *valueTask[T]) do(wait time.Duration) outcome {
 	if t.tracked && !t.taken.CompareAndSwap(false, true) {
 		return void
 	}
-	return t.run()
+	return t.runWaited(wait)
 }
 
-// run runs the task and resolves the future with its outcome: a panic is
-// recovered and becomes a *PanicError; runtime.Goexit resolves it with
-// ErrGoexit as the goroutine unwinds.
-func (t *valueTask[T]) run() outcome {
+// run runs the task, taken by the future's Wait, on its goroutine.
+func (t *valueTask[T]) run() outcome { return t.runWaited(0) }
+
+// runWaited runs the task, which waited wait for a worker, through the
+// pool's Interceptor if any, and resolves the future with its outcome: a
+// panic is recovered and becomes a *PanicError; runtime.Goexit resolves it
+// with ErrGoexit as the goroutine unwinds.
+func (t *valueTask[T]) runWaited(wait time.Duration) outcome {
 	var v T
 	var err error
 	o := ran
-	protect(func() { v, err = t.task(t.ctx) }, func(p any) {
+	run := func(ctx context.Context) { v, err = t.task(ctx) }
+	protect(func() { intercept(t.ic, t.ctx, TaskMeta{Attempt: 1, Wait: wait}, run) }, func(p any) {
 		o, err = recovered, &PanicError{Value: p, Stack: debug.Stack()}
 	}, func() { t.f.resolve(v, ErrGoexit) })
 	t.f.resolve(v, err)

@@ -58,6 +58,7 @@ func (p *core[T]) work(w *worker[T], arg T, r *run) {
 	defer r.exit()
 	observe := p.opts.TaskObserver
 	var start int64 // with an observer: when the current task started
+	var wait int64  // how long the current task waited, as its giver counted it
 	protect(func() {
 		for {
 			if observe != nil {
@@ -67,16 +68,16 @@ func (p *core[T]) work(w *worker[T], arg T, r *run) {
 				}
 				w.start = 0
 			}
+			wait, w.wait = w.wait, 0
 			e := ended{task: true}
-			switch p.call(arg) {
+			switch p.call(arg, time.Duration(wait)) {
 			case recovered:
 				e.panicked = true
 			case void: // nothing ran: not a task of the counters, nor of the observer
 				e.task, e.void = false, true
-				w.wait = 0
 			}
 			if observe != nil && e.task {
-				e.now = p.observe(w, start, e.panicked)
+				e.now = p.observe(wait, start, e.panicked)
 			}
 			s := stepIdle
 			for arg, s = p.next(w, e); s == stepIdle; arg, s = p.idleWait(w) {
@@ -90,13 +91,13 @@ func (p *core[T]) work(w *worker[T], arg T, r *run) {
 		}
 	}, func(v any) { // only a task panics here
 		if observe != nil {
-			p.observe(w, start, true)
+			p.observe(wait, start, true)
 		}
 		p.retire(ended{task: true, panicked: true})
 		p.handlePanic(v)
 	}, func() { // only a task calls runtime.Goexit
 		if observe != nil {
-			p.observe(w, start, false)
+			p.observe(wait, start, false)
 		}
 		p.retire(ended{task: true})
 	})
@@ -226,16 +227,16 @@ func (p *core[T]) stopLocked(w *worker[T]) {
 	close(w.ch)
 }
 
-// observe tells the pool's task observer of the task w has just run, which
-// started at start, and returns the clock read at its end.
-func (p *core[T]) observe(w *worker[T], start int64, panicked bool) int64 {
+// observe tells the pool's task observer of the task that has just run,
+// which waited wait and started at start, and returns the clock read at
+// its end.
+func (p *core[T]) observe(wait, start int64, panicked bool) int64 {
 	now := nanotime()
 	p.opts.TaskObserver(TaskInfo{
-		Wait:     time.Duration(w.wait),
+		Wait:     time.Duration(wait),
 		Run:      time.Duration(now - start),
 		Panicked: panicked,
 	})
-	w.wait = 0
 	return now
 }
 
