@@ -430,10 +430,45 @@ func (p *core[T]) next(w *worker[T], e ended) (T, step) {
 		p.mu.Unlock()
 		return zero, stepExit
 	}
+	if len(p.siblings) > 0 && !e.stole {
+		// Before going idle, a queue-mode sub-pool's worker takes a task
+		// queued in another sub-pool, behind a busy worker, that no worker
+		// is coming for; then it asks again.
+		p.mu.Unlock()
+		if arg, ok := p.steal(); ok {
+			return arg, stepRun
+		}
+		return p.next(w, ended{stole: true}) // nothing to count this time
+	}
 	w.lastUsed = p.now
 	p.idle.Push(w) // cannot fail: the ring holds Cap workers
 	p.mu.Unlock()
 	return zero, stepIdle
+}
+
+// steal takes, for a worker of p about to go idle, the oldest task queued
+// in another sub-pool of p's multi-pool that no worker is coming for, and
+// counts it there as if that sub-pool's worker had taken it; false if
+// there is none. p.mu must not be held.
+func (p *core[T]) steal() (T, bool) {
+	for _, s := range p.siblings {
+		s.mu.Lock()
+		if s.queue.Len() > s.waking {
+			q, _ := s.queue.Pop()
+			if q.refuse != nil {
+				s.submitted++ // a posted task counts when it starts
+			}
+			s.waitedLocked(q.since, 0)
+			if s.waiters.len() > 0 {
+				s.serveLineLocked(0)
+			}
+			s.mu.Unlock()
+			return q.arg, true
+		}
+		s.mu.Unlock()
+	}
+	var zero T
+	return zero, false
 }
 
 // What next tells a worker to do.

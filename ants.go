@@ -18,6 +18,10 @@
 //     WithCollectErrors runs every task and joins every error; SubmitValue
 //     returns a Future for one task. They take any Runner: a Pool or a
 //     MultiPool.
+//   - KeyedGroup runs tasks that carry a key one at a time per key, in
+//     order, and different keys in parallel, with no worker held by a task
+//     waiting behind its key; WithRateLimit paces every attempt of a
+//     group's tasks, retries included, holding no worker while it waits.
 //   - A task may fan out again on its own pool and wait (a Group in a
 //     group task, Map in Map, SubmitValue then Future.Wait): a call made
 //     with the task's context never waits for the pool's workers, and a

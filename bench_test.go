@@ -3,12 +3,15 @@ package ants_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/antspool/ants"
@@ -309,4 +312,57 @@ func BenchmarkHandWrittenGroupMap(b *testing.B) {
 		}
 	}
 	mustRelease(b, p)
+}
+
+// A batch with retries: 10,000 items, one in ten fails once and is retried
+// after 10 ms, on a pool of 64. MapSeq's window holds an item waiting for
+// its retry, so it is set apart from the concurrency with WithMaxPending.
+func BenchmarkRetryBatch(b *testing.B) {
+	const items = 10_000
+	policy := func() backoff.BackOff {
+		return backoff.WithMaxRetries(backoff.NewConstantBackOff(10*time.Millisecond), 3)
+	}
+	fn := func(tries []atomic.Int32) func(context.Context, int) (int, error) {
+		return func(_ context.Context, i int) (int, error) {
+			if i%10 == 0 && tries[i].Add(1) == 1 {
+				return 0, errors.New("once")
+			}
+			return i, nil
+		}
+	}
+	in := make([]int, items)
+	for i := range in {
+		in[i] = i
+	}
+	run := func(b *testing.B, do func(p *ants.Pool, f func(context.Context, int) (int, error))) {
+		p, _ := ants.NewPool(64)
+		defer p.Release()
+		b.ReportAllocs()
+		for b.Loop() {
+			do(p, fn(make([]atomic.Int32, items)))
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*items), "ns/item")
+	}
+	b.Run("map", func(b *testing.B) {
+		run(b, func(p *ants.Pool, f func(context.Context, int) (int, error)) {
+			if _, err := ants.Map(context.Background(), p, in, f, ants.WithRetry(policy)); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	for _, window := range []int{0, 1024, 4096} {
+		b.Run(fmt.Sprintf("mapseq/window=%d", window), func(b *testing.B) {
+			opts := []ants.GroupOption{ants.WithRetry(policy)}
+			if window > 0 {
+				opts = append(opts, ants.WithMaxPending(window))
+			}
+			run(b, func(p *ants.Pool, f func(context.Context, int) (int, error)) {
+				for _, err := range ants.MapSeq(context.Background(), p, slices.Values(in), f, opts...) {
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
 }

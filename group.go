@@ -77,6 +77,9 @@ type groupConfig struct {
 	notify      []RetryNotify
 	collect     bool          // WithCollectErrors: failures do not cancel the group
 	taskTimeout time.Duration // WithTaskTimeout: each attempt's deadline; <= 0: none
+	maxPending  int           // WithMaxPending: tasks accepted and not started at most; 0: no bound
+	pendingSet  bool          // WithMaxPending was given (n < 1 is then an error)
+	limiter     Limiter       // WithRateLimit: what every attempt waits for; nil: none
 }
 
 // WithLimit caps how many of the group's tasks run at once, below the
@@ -209,6 +212,10 @@ type Group struct {
 
 	wg sync.WaitGroup // tasks admitted and not finished, waiting retries included
 
+	// Set once by the group's owner (KeyedGroup) before the first Go.
+	after  func(i int) // told each task's end, after its slot is free
+	onDone func()      // told once the group's context is done, in Wait
+
 	// Whether the group lists its tasks not yet started (see pending), and
 	// whether its Wait runs them itself; set once by newGroup.
 	track, nested bool
@@ -253,6 +260,8 @@ func newGroup(pool taskRunner, ctx context.Context, opts []GroupOption) *Group {
 		g.bornFailed(ErrNilContext)
 	case pool == nil:
 		g.bornFailed(ErrNilRunner)
+	case g.cfg.pendingSet && g.cfg.maxPending < 1:
+		g.bornFailed(ErrInvalidMaxPending)
 	default:
 		g.ctx, g.cancel = context.WithCancelCause(ctx)
 		g.taskCtx = &taskContext{Context: g.ctx, owner: pool.owner()}
@@ -372,19 +381,8 @@ func (g *Group) launch(i int, task func(ctx context.Context) error, block bool) 
 		}
 		return false
 	}
-	if g.sem != nil {
-		if block {
-			if !g.takeSlot() {
-				g.cancelled(i)
-				return false
-			}
-		} else {
-			select {
-			case g.sem <- struct{}{}:
-			default:
-				return false
-			}
-		}
+	if !g.reserve(i, block) {
+		return false
 	}
 	g.wg.Add(1)
 	if g.track {
@@ -404,6 +402,9 @@ func (g *Group) launch(i int, task func(ctx context.Context) error, block bool) 
 		return true
 	case g.track && !g.pending.take(m.link):
 		return true // a Wait took the task, to run it or skip it: it is the Wait's
+	}
+	g.begin(m) // not accepted after all
+	switch {
 	case !block && err != ErrPoolOverload:
 		g.record(i, err) // the pool closed meanwhile
 	case block && g.ctx.Err() != nil:
@@ -413,7 +414,59 @@ func (g *Group) launch(i int, task func(ctx context.Context) error, block bool) 
 	}
 	// Record why before releasing the count, so that a Wait the release
 	// lets go on sees it.
-	g.release()
+	g.release(i)
+	return false
+}
+
+// reserve readies the admission of task i, blocking (Go) or not (TryGo):
+// room among the tasks not yet started (WithMaxPending, then counted), a
+// WithLimit slot, and the rate limit's go-ahead (WithRateLimit). It reports
+// whether task i may be admitted; if not, it has given back what it took,
+// and a Go's task i is skipped (the group's context is done) or failed
+// (the limiter's error).
+func (g *Group) reserve(i int, block bool) bool {
+	if block && !g.waitRoom() || !block && !g.room() {
+		if block {
+			g.cancelled(i)
+		}
+		return false
+	}
+	g.accept()
+	if g.sem != nil {
+		if block && !g.takeSlot() {
+			g.unaccept()
+			g.cancelled(i)
+			return false
+		}
+		if !block {
+			select {
+			case g.sem <- struct{}{}:
+			default:
+				g.unaccept()
+				return false
+			}
+		}
+	}
+	var err error
+	if block {
+		err = g.throttle(g.ctx)
+	} else if !g.throttleNow() {
+		err = ErrPoolOverload
+	}
+	if err == nil {
+		return true
+	}
+	if g.sem != nil {
+		<-g.sem
+	}
+	g.unaccept()
+	switch {
+	case !block:
+	case g.ctx.Err() != nil:
+		g.cancelled(i)
+	default:
+		g.finish(i, err)
+	}
 	return false
 }
 
@@ -446,10 +499,11 @@ func (g *Group) job(i int, task func(ctx context.Context) error) (job, *member) 
 // group (in Go order), the task, and its place in the group's pending list
 // (made the first time it is listed: most tasks never are).
 type member struct {
-	g    *Group
-	i    int
-	fn   func(ctx context.Context) error
-	link *pendingLink
+	g     *Group
+	i     int
+	fn    func(ctx context.Context) error
+	link  *pendingLink
+	begun bool // its first attempt started, or it was skipped (WithMaxPending); owned by whoever holds the task
 }
 
 // groupTask is a task of a group without retries, as the pool runs it.
@@ -473,6 +527,7 @@ func (t *groupTask) run() outcome { return t.runWaited(0) }
 // which the group has recovered.
 func (t *groupTask) runWaited(wait time.Duration) outcome {
 	g := t.g
+	g.begin(&t.member)
 	if g.ctx.Err() != nil { // admitted, but the group ended before it started
 		t.skip()
 		return ran
@@ -487,8 +542,9 @@ func (t *groupTask) runWaited(wait time.Duration) outcome {
 
 // skip finishes the task, taken and never run, as skipped.
 func (t *groupTask) skip() {
+	t.g.begin(&t.member)
 	t.g.skipTask(t.i)
-	t.g.release()
+	t.g.release(t.i)
 }
 
 // Wait blocks until every task given to Go or TryGo has returned, retries
@@ -597,12 +653,22 @@ func (g *Group) skipTask(i int) {
 	}
 }
 
-// release frees an admitted task's limit slot and lets Wait go on. It comes
-// after the task's outcome, so Wait sees it.
-func (g *Group) release() {
+// release frees admitted task i's limit slot, tells the group's owner
+// (after: a KeyedGroup's next task of the key), and lets Wait go on. It
+// comes after the task's outcome, so Wait sees it.
+func (g *Group) release(i int) {
 	if g.sem != nil {
 		<-g.sem
 	}
+	if g.after != nil {
+		g.after(i)
+	}
+	g.done()
+}
+
+// done counts out an accepted task that has finished: Wait goes on once
+// none is left.
+func (g *Group) done() {
 	if g.track {
 		g.active.Add(-1)
 		g.pending.notify()
@@ -610,10 +676,41 @@ func (g *Group) release() {
 	g.wg.Done()
 }
 
+// drop finishes task i, accepted but never handed to the pool (a
+// KeyedGroup's task behind its key when the group's context ended), as
+// skipped. It holds no limit slot.
+func (g *Group) drop(i int) {
+	g.unaccept()
+	g.skipTask(i)
+	g.done()
+}
+
+// dispatch hands task i, accepted (counted in Wait, holding its WithLimit
+// slot if any), to the pool without waiting for a worker: it is placed, or
+// posted in line, listed as pending either way. It returns ErrPoolClosed,
+// and leaves task i to the caller, if the pool is released.
+func (g *Group) dispatch(i int, task func(ctx context.Context) error) error {
+	j, m := g.job(i, task)
+	g.pending.add(m.link)
+	refuse := func(err error) {
+		if g.pending.take(m.link) {
+			g.begin(m)
+			g.end(i, err)
+		}
+	}
+	if _, err := post(g.pool, j, refuse); err != nil {
+		if g.pending.take(m.link) {
+			g.begin(m)
+			return err
+		}
+	}
+	return nil
+}
+
 // end finishes admitted task i with err and releases it.
 func (g *Group) end(i int, err error) {
 	g.finish(i, err)
-	g.release()
+	g.release(i)
 }
 
 // call runs one attempt of task i on this goroutine, with the group's

@@ -78,6 +78,7 @@ type pendingList struct {
 	head, tail *pendingLink
 	changed    chan struct{} // closed, and replaced, when a task is listed or finishes while someone watches
 	watching   bool          // someone holds changed
+	count      int           // tasks accepted and not yet started (WithMaxPending); see Group.accept
 }
 
 // add lists l, whose task is about to be placed, at the end.
@@ -183,6 +184,9 @@ func (g *Group) settle(ready <-chan struct{}) {
 	for {
 		changed := g.pending.watch()
 		if done != nil && g.ctx.Err() != nil {
+			if g.onDone != nil {
+				g.onDone()
+			}
 			g.skipPending()
 			done = nil
 		}

@@ -77,6 +77,7 @@ func (t *retryTask) runWaited(wait time.Duration) outcome {
 		}
 		t.mu.Unlock()
 	}
+	g.begin(&t.member)
 	if g.ctx.Err() != nil { // the group ended before this attempt started
 		t.skip()
 		return ran
@@ -102,8 +103,9 @@ func (t *retryTask) runWaited(wait time.Duration) outcome {
 // skipped, a retry ends with its last attempt's error.
 func (t *retryTask) skip() {
 	if t.retrier.Retries() == 0 {
+		t.g.begin(&t.member)
 		t.g.skipTask(t.i)
-		t.g.release()
+		t.g.release(t.i)
 		return
 	}
 	t.mu.Lock()
@@ -145,6 +147,9 @@ func (t *retryTask) sleep(delay time.Duration, err error) {
 // wake runs on the timer's goroutine: it lists the next attempt as
 // pending and posts it to the pool, which never blocks.
 func (t *retryTask) wake() {
+	if t.g.cfg.limiter != nil && !t.throttle() {
+		return
+	}
 	t.mu.Lock()
 	if t.phase != phaseSleeping { // an interrupt came first but could not stop the timer
 		t.endUnlock(t.err)
@@ -164,6 +169,29 @@ func (t *retryTask) wake() {
 	}
 	t.withdraw = withdraw
 	t.mu.Unlock()
+}
+
+// throttle waits, on the timer's goroutine, for the group's rate limit
+// before the next attempt (WithRateLimit), until the group's context ends
+// or the pool is released, either of which interrupts the task meanwhile.
+// It reports whether wake goes on; if the limiter refused the attempt, the
+// task has ended with its error.
+func (t *retryTask) throttle() bool {
+	ctx, cancel := context.WithCancel(t.g.ctx)
+	defer cancel()
+	defer context.AfterFunc(t.poolRun.ctx, cancel)()
+	err := t.g.throttle(ctx)
+	if err == nil || ctx.Err() != nil {
+		return true // an interrupt has made the task aborted: wake ends it
+	}
+	t.mu.Lock()
+	if t.phase != phaseSleeping {
+		t.endUnlock(t.err)
+		return false
+	}
+	t.poolRun.delayed.Add(-1)
+	t.endUnlock(err)
+	return false
 }
 
 // refuse is called by the pool when it is released with the next attempt

@@ -105,8 +105,12 @@ func goUnlessDone(g *Group, task func(context.Context) error) bool {
 // given, and yields (value, error) pairs in input order as they become
 // ready. It is for inputs too long to hold, or produced as they are read.
 //
-// The window is the group's WithLimit if set, else r's capacity (r's
-// Cap() int method, if it has one and it is > 0), else 2 × GOMAXPROCS. At
+// The window is the group's WithMaxPending if set, else its WithLimit,
+// else r's capacity (r's Cap() int method, if it has one and it is > 0),
+// else 2 × GOMAXPROCS. An item waiting out a retry's delay (WithRetry)
+// holds its place in the window, so with retries set WithMaxPending well
+// above the concurrency: the window then keeps the workers busy while
+// items wait for their next attempt. At
 // most window items are pulled and not yet yielded: an item counts from the
 // moment in hands it over until its pair has been yielded and yield has
 // returned, and the next item is pulled only when a slot is free. So memory
@@ -149,7 +153,7 @@ func MapSeq[T, R any](ctx context.Context, r Runner, in iter.Seq[T], fn func(con
 			g:      g,
 			fn:     fn,
 			yield:  yield,
-			window: streamWindow(r, g.cfg.limit),
+			window: streamWindow(r, g.cfg),
 			wake:   make(chan struct{}, 1),
 		}
 		g.report = s.finished
@@ -167,10 +171,15 @@ func MapSeq[T, R any](ctx context.Context, r Runner, in iter.Seq[T], fn func(con
 // its loop ends; the tasks it skips then are never yielded.
 var errStreamEnded = errors.New("ants: MapSeq loop ended")
 
-// streamWindow returns MapSeq's window for runner r and a group limit.
-func streamWindow(r Runner, limit int) int {
-	if limit > 0 {
-		return limit
+// streamWindow returns MapSeq's window for runner r and a group's options:
+// WithMaxPending if set, else WithLimit, else r's capacity, else
+// 2 × GOMAXPROCS.
+func streamWindow(r Runner, cfg groupConfig) int {
+	if cfg.maxPending > 0 {
+		return cfg.maxPending
+	}
+	if cfg.limit > 0 {
+		return cfg.limit
 	}
 	if c, ok := r.(interface{ Cap() int }); ok {
 		if n := c.Cap(); n > 0 {

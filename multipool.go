@@ -63,8 +63,13 @@ func (mp *multiPool[T]) init(size, sizePerPool int, call func(T, time.Duration) 
 	// MaxBlockingTasks bounds the waiting callers of each sub-pool: the
 	// shared line holds as many as the sub-pools would together.
 	mp.waiters = &line[T]{maxWaiters: mp.pools[0].opts.MaxBlockingTasks * size}
-	for _, p := range mp.pools {
+	for i, p := range mp.pools {
 		p.waiters = mp.waiters
+		if p.opts.QueueSize > 0 {
+			for k := 1; k < size; k++ {
+				p.siblings = append(p.siblings, mp.pools[(i+k)%size])
+			}
+		}
 	}
 	mp.waitingBy = make([]atomic.Int32, size)
 	mp.index.Store(^uint32(0)) // the first RoundRobin pick is sub-pool 0

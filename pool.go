@@ -257,10 +257,11 @@ type core[T any] struct {
 	purging   bool                  // a purge goroutine of this run is running
 
 	// Set once by init.
-	waiters *line[T]                       // tasks that could not be placed; shared by a MultiPool's sub-pools
-	how     strategy[T]                    // how a task is given to an idle worker: handOff, or queueing in queue mode
-	call    func(T, time.Duration) outcome // what a worker does with a T that waited so long
-	over    overflow                       // what a submit does with a task it cannot place now
+	waiters  *line[T]                       // tasks that could not be placed; shared by a MultiPool's sub-pools
+	siblings []*core[T]                     // queue mode, in a MultiPool: the other sub-pools, whose queues a worker about to go idle looks in
+	how      strategy[T]                    // how a task is given to an idle worker: handOff, or queueing in queue mode
+	call     func(T, time.Duration) outcome // what a worker does with a T that waited so long
+	over     overflow                       // what a submit does with a task it cannot place now
 	// timeQueued: queue mode with a task observer, the one case where a
 	// task placed without waiting in line may wait (see stamp).
 	timeQueued bool

@@ -254,6 +254,61 @@ func stressGroup(t *testing.T, st *stressTarget, r *rand.Rand) (tasks int) {
 
 var errInjected = errors.New("injected failure")
 
+// stressKeyed runs one KeyedGroup of a few keys, with random options, on
+// st's pool while it is tuned, released and rebooted: each task that runs
+// runs once, and the tasks of a key run one at a time, in Go order.
+func stressKeyed(t *testing.T, st *stressTarget, r *rand.Rand) (tasks int) {
+	var opts []ants.GroupOption
+	if r.IntN(2) == 0 {
+		opts = append(opts, ants.WithLimit(1+r.IntN(3)))
+	}
+	if r.IntN(2) == 0 {
+		opts = append(opts, ants.WithMaxPending(1+r.IntN(8)))
+	}
+	if r.IntN(3) == 0 {
+		opts = append(opts, ants.WithCollectErrors())
+	}
+	parent, cancel := randomCtx(r)
+	defer cancel()
+	kg := ants.NewKeyedGroup[int](parent, st.pool.runner, opts...)
+	const keys = 3
+	var mu sync.Mutex
+	var last [keys]int
+	var inKey [keys]atomic.Int32
+	runs := make([]atomic.Int32, 1+r.IntN(24))
+	for i := range runs {
+		key := r.IntN(keys)
+		fail := r.IntN(8) == 0
+		kg.Go(key, func(context.Context) error {
+			if inKey[key].Add(1) > 1 {
+				t.Errorf("%s: two tasks of key %d ran at once", st.name, key)
+			}
+			defer inKey[key].Add(-1)
+			if runs[i].Add(1) > 1 {
+				t.Errorf("%s: keyed task %d ran twice", st.name, i)
+			}
+			mu.Lock()
+			if i+1 <= last[key] {
+				t.Errorf("%s: key %d ran task %d after task %d", st.name, key, i, last[key]-1)
+			}
+			last[key] = i + 1
+			mu.Unlock()
+			if fail {
+				return errInjected
+			}
+			return nil
+		})
+	}
+	err := kg.Wait()
+	switch {
+	case err == nil, errors.Is(err, errInjected), errors.Is(err, ants.ErrPoolClosed),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	default:
+		t.Errorf("%s: KeyedGroup.Wait = %v", st.name, err)
+	}
+	return len(runs)
+}
+
 func runStress(t *testing.T, d time.Duration, submitters int) {
 	targets := newStressTargets(t)
 	// If anything hangs, fail with every goroutine's stack.
@@ -306,7 +361,11 @@ func runStress(t *testing.T, d time.Duration, submitters int) {
 						return
 					default:
 					}
-					groupTasks.Add(int64(stressGroup(t, st, r)))
+					if r.IntN(3) == 0 {
+						groupTasks.Add(int64(stressKeyed(t, st, r)))
+					} else {
+						groupTasks.Add(int64(stressGroup(t, st, r)))
+					}
 					ops.Add(1)
 				}
 			}()

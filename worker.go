@@ -146,6 +146,7 @@ type ended struct {
 	void           bool // the worker was given a task a Wait had taken (see outcome): not a task after all
 	stopped        bool // the worker exits because the pool closed its channel
 	woke           bool // the worker was woken (queue mode) to take a queued task
+	stole          bool // the worker, about to go idle, looked in the other sub-pools' queues already
 	now            int64
 }
 
