@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -179,4 +180,72 @@ func TestInterceptorPanicIsTheTasks(t *testing.T) {
 		t.Errorf("Wait = %v, want the interceptor's panic as a *PanicError", err)
 	}
 	mustRelease(t, p)
+}
+
+// After run returns, TaskMetaFrom gives the task's error; a task's panic
+// passes through the interceptor, which may see it and panic again, and
+// then goes where it would have gone, with the task's own stack.
+func TestInterceptorSeesTheTaskOutcome(t *testing.T) {
+	var mu sync.Mutex
+	var errs []error
+	var panics []any
+	ic := func(ctx context.Context, run func(context.Context)) {
+		defer func() {
+			if v := recover(); v != nil {
+				mu.Lock()
+				panics = append(panics, v)
+				mu.Unlock()
+				panic(v)
+			}
+		}()
+		if m, _ := ants.TaskMetaFrom(ctx); m.Err != nil {
+			t.Errorf("Err = %v before run", m.Err)
+		}
+		run(ctx)
+		m, _ := ants.TaskMetaFrom(ctx)
+		mu.Lock()
+		errs = append(errs, m.Err)
+		mu.Unlock()
+	}
+	p, _ := ants.NewPool(1, ants.WithInterceptor(ic))
+	failed := errors.New("failed")
+	g := p.Group(context.Background(), ants.WithCollectErrors())
+	g.Go(func(context.Context) error { return failed })
+	g.Go(func(context.Context) error { return nil })
+	if err := g.Wait(); !errors.Is(err, failed) {
+		t.Fatalf("Wait = %v, want %v", err, failed)
+	}
+	if _, err := ants.SubmitValue(context.Background(), p, func(context.Context) (int, error) { return 0, failed }).Wait(); !errors.Is(err, failed) {
+		t.Fatalf("Future.Wait = %v", err)
+	}
+	done := make(chan struct{})
+	if err := p.SubmitCtx(context.Background(), func(context.Context) { close(done) }); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	g = p.Group(context.Background())
+	g.Go(func(context.Context) error { panic("task") })
+	var pe *ants.PanicError
+	if err := g.Wait(); !errors.As(err, &pe) || pe.Value != "task" {
+		t.Fatalf("Wait = %v, want the task's panic", err)
+	}
+	if !strings.Contains(string(pe.Stack), "TestInterceptorSeesTheTaskOutcome") {
+		t.Errorf("the panic's stack does not show the task:\n%s", pe.Stack)
+	}
+	mustRelease(t, p)
+	mu.Lock()
+	defer mu.Unlock()
+	want := []error{failed, nil, failed, nil}
+	if len(errs) != len(want) {
+		t.Fatalf("errors seen = %v, want %v", errs, want)
+	}
+	for i := range want {
+		if errs[i] != want[i] {
+			t.Errorf("errors seen = %v, want %v", errs, want)
+			break
+		}
+	}
+	if len(panics) != 1 || panics[0] != "task" {
+		t.Errorf("panics seen = %v, want [task]", panics)
+	}
 }

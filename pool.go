@@ -149,8 +149,18 @@ type ctxTask struct {
 }
 
 func (t *ctxTask) do(wait time.Duration) outcome {
-	intercept(t.ic, &t.taskContext, TaskMeta{Attempt: 1, Wait: wait}, t.fn)
+	if t.ic == nil {
+		t.fn(&t.taskContext)
+		return ran
+	}
+	intercept(t.ic, &t.taskContext, TaskMeta{Attempt: 1, Wait: wait}, t.call)
 	return ran
+}
+
+// call runs the task for an Interceptor; it returns no error.
+func (t *ctxTask) call(ctx context.Context) error {
+	t.fn(ctx)
+	return nil
 }
 
 // submitTask is Submit for the closure pools.

@@ -255,7 +255,7 @@ func (t *valueTask[T]) runWaited(wait time.Duration) outcome {
 	var v T
 	var err error
 	o := ran
-	run := func(ctx context.Context) { v, err = t.task(ctx) }
+	run := func(ctx context.Context) error { v, err = t.task(ctx); return err }
 	protect(func() { intercept(t.ic, t.ctx, TaskMeta{Attempt: 1, Wait: wait}, run) }, func(p any) {
 		o, err = recovered, &PanicError{Value: p, Stack: debug.Stack()}
 	}, func() { t.f.resolve(v, ErrGoexit) })
