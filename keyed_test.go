@@ -399,6 +399,77 @@ func TestRateLimitEveryAttempt(t *testing.T) {
 	})
 }
 
+// A limiter of 500 per second paces 1,000 tasks over 2 s of (fake)
+// time, within 5%, and no worker is busy while the tasks wait for it.
+func TestRateLimitPace(t *testing.T) {
+	for _, keyed := range []bool{false, true} {
+		t.Run(fmt.Sprint("keyed=", keyed), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const n = 1000
+				p, _ := ants.NewPool(4)
+				l := rate.NewLimiter(500, 1)
+				var mu sync.Mutex
+				var starts []time.Time
+				task := func(context.Context) error {
+					mu.Lock()
+					starts = append(starts, time.Now())
+					mu.Unlock()
+					return nil
+				}
+				var wait func() error
+				submitted := make(chan struct{})
+				if keyed {
+					kg := ants.NewKeyedGroup[int](context.Background(), p, ants.WithRateLimit(l))
+					go func() {
+						for i := range n {
+							kg.Go(i%7, task)
+						}
+						close(submitted)
+					}()
+					wait = kg.Wait
+				} else {
+					g := p.Group(context.Background(), ants.WithRateLimit(l))
+					go func() {
+						for range n {
+							g.Go(task)
+						}
+						close(submitted)
+					}()
+					wait = g.Wait
+				}
+				samples := 0
+				for {
+					synctest.Wait() // everything waits for the limiter's next token
+					if b := p.Stats().Busy; b != 0 {
+						t.Fatalf("Busy = %d while throttled, want 0", b)
+					}
+					samples++
+					mu.Lock()
+					all := len(starts) == n
+					mu.Unlock()
+					if all {
+						break
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				<-submitted
+				if err := wait(); err != nil {
+					t.Fatal(err)
+				}
+				mustRelease(t, p)
+				got := float64(n-1) / starts[n-1].Sub(starts[0]).Seconds()
+				t.Logf("%.1f tasks/s, Busy sampled %d times", got, samples)
+				if got < 475 || got > 525 {
+					t.Errorf("achieved %.1f tasks/s over %v, want 500 ± 5%%", got, starts[n-1].Sub(starts[0]))
+				}
+				if samples < 150 {
+					t.Errorf("sampled Busy %d times, want one every 10ms of the 2s", samples)
+				}
+			})
+		})
+	}
+}
+
 // Bad input to a KeyedGroup is an error from Wait, never a panic.
 func TestKeyedGroupBadInput(t *testing.T) {
 	p, _ := ants.NewPool(1)
