@@ -726,8 +726,7 @@ func (g *Group) call(i int, task func(ctx context.Context) error, meta TaskMeta)
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	run := func(ctx context.Context) error { err = task(ctx); return err }
-	protect(func() { intercept(g.ic, ctx, meta, run) }, func(v any) {
+	protect(func() { err = intercept(g.ic, ctx, meta, task) }, func(v any) {
 		panicked, err = true, &PanicError{Value: v, Stack: debug.Stack()}
 	}, func() { g.end(i, ErrGoexit) })
 	return panicked, err

@@ -85,12 +85,15 @@ func (c *metaContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// intercept runs task with ctx, through ic if it is not nil.
-func intercept(ic Interceptor, ctx context.Context, meta TaskMeta, task func(context.Context) error) {
+// intercept runs task with ctx, through ic if it is not nil, and returns
+// its error (nil if ic did not call run). Callers pass a task that is on
+// the heap already, so that a pool without an interceptor allocates
+// nothing here.
+func intercept(ic Interceptor, ctx context.Context, meta TaskMeta, task func(context.Context) error) error {
 	if ic == nil {
-		task(ctx)
-		return
+		return task(ctx)
 	}
 	c := &metaContext{Context: ctx, meta: meta, task: task}
 	ic(c, c.call)
+	return c.meta.Err
 }

@@ -153,7 +153,7 @@ func (t *ctxTask) do(wait time.Duration) outcome {
 		t.fn(&t.taskContext)
 		return ran
 	}
-	intercept(t.ic, &t.taskContext, TaskMeta{Attempt: 1, Wait: wait}, t.call)
+	_ = intercept(t.ic, &t.taskContext, TaskMeta{Attempt: 1, Wait: wait}, t.call)
 	return ran
 }
 

@@ -255,12 +255,29 @@ func (t *valueTask[T]) runWaited(wait time.Duration) outcome {
 	var v T
 	var err error
 	o := ran
-	run := func(ctx context.Context) error { v, err = t.task(ctx); return err }
-	protect(func() { intercept(t.ic, t.ctx, TaskMeta{Attempt: 1, Wait: wait}, run) }, func(p any) {
+	protect(func() {
+		if t.ic == nil {
+			v, err = t.task(t.ctx)
+		} else {
+			v, err = t.intercepted(wait)
+		}
+	}, func(p any) {
 		o, err = recovered, &PanicError{Value: p, Stack: debug.Stack()}
 	}, func() { t.f.resolve(v, ErrGoexit) })
 	t.f.resolve(v, err)
 	return o
+}
+
+// intercepted runs the task through the pool's Interceptor. It is apart
+// from runWaited so that only a pool with an interceptor pays for the
+// closure that carries the value out.
+func (t *valueTask[T]) intercepted(wait time.Duration) (v T, err error) {
+	err = intercept(t.ic, t.ctx, TaskMeta{Attempt: 1, Wait: wait}, func(ctx context.Context) error {
+		var err error
+		v, err = t.task(ctx)
+		return err
+	})
+	return v, err
 }
 
 // resolve sets the future's outcome, once.
