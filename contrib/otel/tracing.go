@@ -22,6 +22,7 @@ package antsotel
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -146,11 +147,14 @@ func Tracing(opts ...TracingOption) ants.Interceptor {
 	if c.spanName == "" {
 		c.spanName = DefaultSpanName
 	}
-	t := &tracer{
-		tracer:     c.provider.Tracer(ScopeName),
-		name:       c.spanName,
-		attrs:      c.attrs,
-		linkedRoot: c.linkedRoot,
+	t := &tracer{tracer: c.provider.Tracer(ScopeName), name: c.spanName, linkedRoot: c.linkedRoot}
+	// The options every span starts with, made once: a span's own
+	// attributes are set once it has started, and only if it records.
+	if len(c.attrs) > 0 {
+		t.start = append(t.start, trace.WithAttributes(c.attrs...))
+	}
+	if c.linkedRoot {
+		t.start = append(t.start, trace.WithNewRoot())
 	}
 	return t.intercept
 }
@@ -159,27 +163,23 @@ func Tracing(opts ...TracingOption) ants.Interceptor {
 type tracer struct {
 	tracer     trace.Tracer
 	name       string
-	attrs      []attribute.KeyValue // WithPoolName's and WithAttributes'
+	start      []trace.SpanStartOption // WithPoolName's and WithAttributes' attributes; WithNewRoot if linkedRoot
 	linkedRoot bool
 }
 
 // intercept runs one task in its span.
 func (t *tracer) intercept(ctx context.Context, run func(context.Context)) {
-	attrs := make([]attribute.KeyValue, len(t.attrs), len(t.attrs)+2)
-	copy(attrs, t.attrs)
-	if meta, ok := ants.TaskMetaFrom(ctx); ok {
-		attrs = append(attrs, AttemptKey.Int(meta.Attempt), WaitKey.Float64(meta.Wait.Seconds()))
-	}
-	var spanCtx context.Context
-	var span trace.Span
+	start := t.start
 	if t.linkedRoot {
-		start := []trace.SpanStartOption{trace.WithNewRoot(), trace.WithAttributes(attrs...)}
 		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-			start = append(start, trace.WithLinks(trace.Link{SpanContext: sc}))
+			start = append(slices.Clip(start), trace.WithLinks(trace.Link{SpanContext: sc}))
 		}
-		spanCtx, span = t.tracer.Start(ctx, t.name, start...)
-	} else {
-		spanCtx, span = t.tracer.Start(ctx, t.name, trace.WithAttributes(attrs...))
+	}
+	spanCtx, span := t.tracer.Start(ctx, t.name, start...)
+	if span.IsRecording() {
+		if meta, ok := ants.TaskMetaFrom(ctx); ok {
+			span.SetAttributes(AttemptKey.Int(meta.Attempt), WaitKey.Float64(meta.Wait.Seconds()))
+		}
 	}
 
 	returned := false
