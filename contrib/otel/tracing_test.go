@@ -176,6 +176,13 @@ func TestSpanIsTheSubmittersChild(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
+		{"KeyedGroup", nil, func(t *testing.T, p ants.Runner, ctx context.Context, task func(context.Context)) {
+			kg := ants.NewKeyedGroup[string](ctx, p)
+			kg.Go("account-1", func(ctx context.Context) error { task(ctx); return nil })
+			if err := kg.Wait(); err != nil {
+				t.Fatal(err)
+			}
+		}},
 		{"Map", nil, func(t *testing.T, p ants.Runner, ctx context.Context, task func(context.Context)) {
 			_, err := ants.Map(ctx, p, []int{1}, func(ctx context.Context, _ int) (int, error) { task(ctx); return 0, nil })
 			if err != nil {
