@@ -68,10 +68,46 @@ func newMetricsConfig(opts []MetricsOption) metricsConfig {
 	return c
 }
 
-// statsInstrument is one instrument of a Stats snapshot.
-type statsInstrument struct {
-	int64s metric.Int64Observable
-	value  func(ants.Stats) int64
+// instrumentKind is the kind of an instrument of a Stats count.
+type instrumentKind uint8
+
+const (
+	gauge   instrumentKind = iota // a value that does not add up across pools
+	upDown                        // a current count, which adds up
+	counter                       // a total since the pool was created
+)
+
+// statsCount describes one instrument of a Stats snapshot's counts.
+type statsCount struct {
+	kind              instrumentKind
+	name, unit, about string
+	value             func(ants.Stats) int64
+}
+
+// statsCounts are Metrics' integer instruments, in the order of its doc.
+var statsCounts = []statsCount{
+	{gauge, "ants.pool.capacity", "{worker}", "The most workers the pool runs at once; -1 for no limit.",
+		func(s ants.Stats) int64 { return int64(s.Cap) }},
+	{upDown, "ants.pool.workers", "{worker}", "Worker goroutines alive, busy or idle.",
+		func(s ants.Stats) int64 { return int64(s.Running) }},
+	{upDown, "ants.pool.workers.busy", "{worker}", "Workers running a task.",
+		func(s ants.Stats) int64 { return int64(s.Busy) }},
+	{upDown, "ants.pool.workers.idle", "{worker}", "Workers waiting for a task.",
+		func(s ants.Stats) int64 { return int64(s.Idle) }},
+	{upDown, "ants.pool.callers.waiting", "{caller}", "Callers blocked in a submit, waiting for a worker.",
+		func(s ants.Stats) int64 { return int64(s.Waiting) }},
+	{upDown, "ants.pool.tasks.queued", "{task}", "Tasks accepted and not yet started: queued (WithQueueSize), or Group retries.",
+		func(s ants.Stats) int64 { return int64(s.Queued) }},
+	{counter, "ants.pool.tasks.submitted", "{task}", "Tasks handed to a worker.",
+		func(s ants.Stats) int64 { return int64(s.Submitted) }},
+	{counter, "ants.pool.tasks.completed", "{task}", "Tasks that returned, normally, by a panic or by runtime.Goexit.",
+		func(s ants.Stats) int64 { return int64(s.Completed) }},
+	{counter, "ants.pool.tasks.panicked", "{task}", "Tasks that panicked.",
+		func(s ants.Stats) int64 { return int64(s.Panicked) }},
+	{counter, "ants.pool.submits.rejected", "{submit}", "Submits refused with ErrPoolOverload or ErrPoolClosed.",
+		func(s ants.Stats) int64 { return int64(s.Rejected) }},
+	{counter, "ants.pool.submits.canceled", "{submit}", "Submits whose context ended before a worker took the task.",
+		func(s ants.Stats) int64 { return int64(s.Canceled) }},
 }
 
 // Metrics registers, with a meter of the MeterProvider (WithMeterProvider;
@@ -117,43 +153,22 @@ func Metrics(pool string, source StatsSource, opts ...MetricsOption) (metric.Reg
 	c := newMetricsConfig(opts)
 	meter := c.provider.Meter(ScopeName)
 	var errs []error
-	var all []statsInstrument
-	count := func(kind, name, unit, desc string, value func(ants.Stats) int64) {
-		var inst metric.Int64Observable
+	counts := make([]metric.Int64Observable, len(statsCounts))
+	observables := make([]metric.Observable, 0, len(statsCounts)+1)
+	for i, sc := range statsCounts {
+		unit, about := metric.WithUnit(sc.unit), metric.WithDescription(sc.about)
 		var err error
-		switch kind {
-		case "gauge":
-			inst, err = meter.Int64ObservableGauge(name, metric.WithUnit(unit), metric.WithDescription(desc))
-		case "updown":
-			inst, err = meter.Int64ObservableUpDownCounter(name, metric.WithUnit(unit), metric.WithDescription(desc))
-		default:
-			inst, err = meter.Int64ObservableCounter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		switch sc.kind {
+		case gauge:
+			counts[i], err = meter.Int64ObservableGauge(sc.name, unit, about)
+		case upDown:
+			counts[i], err = meter.Int64ObservableUpDownCounter(sc.name, unit, about)
+		case counter:
+			counts[i], err = meter.Int64ObservableCounter(sc.name, unit, about)
 		}
 		errs = append(errs, err)
-		all = append(all, statsInstrument{int64s: inst, value: value})
+		observables = append(observables, counts[i])
 	}
-	count("gauge", "ants.pool.capacity", "{worker}", "The most workers the pool runs at once; -1 for no limit.",
-		func(s ants.Stats) int64 { return int64(s.Cap) })
-	count("updown", "ants.pool.workers", "{worker}", "Worker goroutines alive, busy or idle.",
-		func(s ants.Stats) int64 { return int64(s.Running) })
-	count("updown", "ants.pool.workers.busy", "{worker}", "Workers running a task.",
-		func(s ants.Stats) int64 { return int64(s.Busy) })
-	count("updown", "ants.pool.workers.idle", "{worker}", "Workers waiting for a task.",
-		func(s ants.Stats) int64 { return int64(s.Idle) })
-	count("updown", "ants.pool.callers.waiting", "{caller}", "Callers blocked in a submit, waiting for a worker.",
-		func(s ants.Stats) int64 { return int64(s.Waiting) })
-	count("updown", "ants.pool.tasks.queued", "{task}", "Tasks accepted and not yet started: queued (WithQueueSize), or Group retries.",
-		func(s ants.Stats) int64 { return int64(s.Queued) })
-	count("counter", "ants.pool.tasks.submitted", "{task}", "Tasks handed to a worker.",
-		func(s ants.Stats) int64 { return int64(s.Submitted) })
-	count("counter", "ants.pool.tasks.completed", "{task}", "Tasks that returned, normally, by a panic or by runtime.Goexit.",
-		func(s ants.Stats) int64 { return int64(s.Completed) })
-	count("counter", "ants.pool.tasks.panicked", "{task}", "Tasks that panicked.",
-		func(s ants.Stats) int64 { return int64(s.Panicked) })
-	count("counter", "ants.pool.submits.rejected", "{submit}", "Submits refused with ErrPoolOverload or ErrPoolClosed.",
-		func(s ants.Stats) int64 { return int64(s.Rejected) })
-	count("counter", "ants.pool.submits.canceled", "{submit}", "Submits whose context ended before a worker took the task.",
-		func(s ants.Stats) int64 { return int64(s.Canceled) })
 	waitTime, err := meter.Float64ObservableCounter("ants.pool.wait.time", metric.WithUnit("s"),
 		metric.WithDescription("Total time accepted tasks waited for a worker."))
 	errs = append(errs, err)
@@ -161,16 +176,12 @@ func Metrics(pool string, source StatsSource, opts ...MetricsOption) (metric.Reg
 		return nil, err
 	}
 
-	observables := make([]metric.Observable, 0, len(all)+1)
-	for _, inst := range all {
-		observables = append(observables, inst.int64s)
-	}
 	observables = append(observables, waitTime)
 	attrs := metric.WithAttributeSet(attribute.NewSet(PoolNameKey.String(pool)))
 	return meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		s := source.Stats()
-		for _, inst := range all {
-			o.ObserveInt64(inst.int64s, inst.value(s), attrs)
+		for i, sc := range statsCounts {
+			o.ObserveInt64(counts[i], sc.value(s), attrs)
 		}
 		o.ObserveFloat64(waitTime, s.WaitTime.Seconds(), attrs)
 		return nil

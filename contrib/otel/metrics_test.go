@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -64,43 +65,46 @@ type point struct {
 // pointOf returns the data point of m for the pool named pool.
 func pointOf(t *testing.T, m metricdata.Metrics, pool string) (point, bool) {
 	t.Helper()
-	p := point{unit: m.Unit}
-	found := false
 	switch d := m.Data.(type) {
 	case metricdata.Gauge[int64]:
-		for _, dp := range d.DataPoints {
-			if v, ok := dp.Attributes.Value(antsotel.PoolNameKey); ok && v.AsString() == pool {
-				p.kind, p.value, found = "gauge", float64(dp.Value), true
-			}
-		}
+		return find(d.DataPoints, pool, point{kind: "gauge", unit: m.Unit}, func(dp metricdata.DataPoint[int64]) (attribute.Set, float64) {
+			return dp.Attributes, float64(dp.Value)
+		})
 	case metricdata.Sum[int64]:
-		for _, dp := range d.DataPoints {
-			if v, ok := dp.Attributes.Value(antsotel.PoolNameKey); ok && v.AsString() == pool {
-				p.kind, p.value, found = "updown", float64(dp.Value), true
-				if d.IsMonotonic {
-					p.kind = "counter"
-				}
-			}
-		}
+		return find(d.DataPoints, pool, point{kind: sumKind(d.IsMonotonic), unit: m.Unit}, func(dp metricdata.DataPoint[int64]) (attribute.Set, float64) {
+			return dp.Attributes, float64(dp.Value)
+		})
 	case metricdata.Sum[float64]:
-		for _, dp := range d.DataPoints {
-			if v, ok := dp.Attributes.Value(antsotel.PoolNameKey); ok && v.AsString() == pool {
-				p.kind, p.value, found = "updown", dp.Value, true
-				if d.IsMonotonic {
-					p.kind = "counter"
-				}
-			}
-		}
+		return find(d.DataPoints, pool, point{kind: sumKind(d.IsMonotonic), unit: m.Unit}, func(dp metricdata.DataPoint[float64]) (attribute.Set, float64) {
+			return dp.Attributes, dp.Value
+		})
 	case metricdata.Histogram[float64]:
-		for _, dp := range d.DataPoints {
-			if v, ok := dp.Attributes.Value(antsotel.PoolNameKey); ok && v.AsString() == pool {
-				p.kind, p.value, found = "histogram", float64(dp.Count), true
-			}
-		}
-	default:
-		t.Fatalf("%s: unexpected data %T", m.Name, m.Data)
+		return find(d.DataPoints, pool, point{kind: "histogram", unit: m.Unit}, func(dp metricdata.HistogramDataPoint[float64]) (attribute.Set, float64) {
+			return dp.Attributes, float64(dp.Count)
+		})
 	}
-	return p, found
+	t.Fatalf("%s: unexpected data %T", m.Name, m.Data)
+	return point{}, false
+}
+
+func sumKind(monotonic bool) string {
+	if monotonic {
+		return "counter"
+	}
+	return "updown"
+}
+
+// find returns p with the value of the data point of pool among dps, and
+// whether there is one; read gives a data point's attributes and value.
+func find[DP any](dps []DP, pool string, p point, read func(DP) (attribute.Set, float64)) (point, bool) {
+	for _, dp := range dps {
+		attrs, v := read(dp)
+		if name, ok := attrs.Value(antsotel.PoolNameKey); ok && name.AsString() == pool {
+			p.value = v
+			return p, true
+		}
+	}
+	return p, false
 }
 
 // A pool's Stats and task timings, after a known workload, are what the

@@ -212,13 +212,13 @@ func TestSpanIsTheSubmittersChild(t *testing.T) {
 			s := spans[0]
 			checkChild(t, s, parent.SpanContext(), seen)
 			if v, ok := attr(s, antsotel.AttemptKey); !ok || v.AsInt64() != 1 {
-				t.Errorf("attempt attribute = %v (present %v), want 1", v.Emit(), ok)
+				t.Errorf("attempt attribute = %v (present %v), want 1", v.String(), ok)
 			}
 			if v, ok := attr(s, antsotel.WaitKey); !ok || v.Type() != attribute.FLOAT64 || v.AsFloat64() < 0 {
-				t.Errorf("wait attribute = %v (present %v), want seconds >= 0", v.Emit(), ok)
+				t.Errorf("wait attribute = %v (present %v), want seconds >= 0", v.String(), ok)
 			}
 			if v, ok := attr(s, antsotel.PoolNameKey); !ok || v.AsString() != "crawler" {
-				t.Errorf("pool name attribute = %q (present %v), want crawler", v.Emit(), ok)
+				t.Errorf("pool name attribute = %q (present %v), want crawler", v.String(), ok)
 			}
 			if s.SpanKind() != trace.SpanKindInternal {
 				t.Errorf("span kind = %v, want internal", s.SpanKind())
@@ -290,7 +290,7 @@ func TestRetrySpanPerAttempt(t *testing.T) {
 	for i, s := range spans {
 		checkChild(t, s, parent.SpanContext(), seen[i])
 		if v, _ := attr(s, antsotel.AttemptKey); v.AsInt64() != int64(i+1) {
-			t.Errorf("span %d: attempt = %v, want %d", i, v.Emit(), i+1)
+			t.Errorf("span %d: attempt = %v, want %d", i, v.String(), i+1)
 		}
 		want := codes.Unset
 		if i < 2 {
@@ -568,7 +568,7 @@ func TestSpanNameAndAttributes(t *testing.T) {
 		t.Fatalf("%d spans named resize, want 1", len(spans))
 	}
 	if v, ok := attr(spans[0], "tier"); !ok || v.AsString() != "gold" {
-		t.Errorf("tier = %q (present %v), want gold", v.Emit(), ok)
+		t.Errorf("tier = %q (present %v), want gold", v.String(), ok)
 	}
 	if _, ok := attr(spans[0], antsotel.PoolNameKey); ok {
 		t.Error("pool name attribute present without WithPoolName")
