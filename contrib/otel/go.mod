@@ -2,8 +2,6 @@ module github.com/antspool/ants/contrib/otel
 
 go 1.26.0
 
-replace github.com/antspool/ants => ../..
-
 require (
 	github.com/antspool/ants v0.0.0
 	github.com/cenkalti/backoff/v4 v4.3.0
@@ -24,3 +22,5 @@ require (
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 )
+
+replace github.com/antspool/ants => ../..

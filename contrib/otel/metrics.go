@@ -205,7 +205,8 @@ type TaskTimings struct {
 // NewTaskTimings returns the histograms for the pool named pool, from a
 // meter of the MeterProvider (WithMeterProvider; the global one by
 // default), with the bucket bounds of WithBuckets (DefaultBuckets by
-// default). It returns the meter's error if an instrument cannot be made.
+// default). It returns the meter's error if an instrument cannot be made
+// (with the SDK: bounds of WithBuckets that do not increase).
 func NewTaskTimings(pool string, opts ...MetricsOption) (*TaskTimings, error) {
 	c := newMetricsConfig(opts)
 	buckets := func(b []float64) []float64 {

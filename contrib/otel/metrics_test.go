@@ -289,3 +289,12 @@ func TestMetricsNilSource(t *testing.T) {
 		t.Errorf("after refused registrations, %d metrics reported", len(got))
 	}
 }
+
+// Bucket bounds the SDK refuses (not increasing) are NewTaskTimings' error.
+func TestTaskTimingsBadBuckets(t *testing.T) {
+	m := newMetered(t)
+	timings, err := antsotel.NewTaskTimings("p", antsotel.WithMeterProvider(m.mp), antsotel.WithBuckets([]float64{2, 1}, nil))
+	if err == nil || timings != nil {
+		t.Fatalf("NewTaskTimings with bounds [2 1] = %v, %v; want nil and an error", timings, err)
+	}
+}
