@@ -91,6 +91,9 @@ func runChild(id string, quick bool, profile string) error {
 		return err
 	}
 	cfg := w.config(quick)
+	if w.prepare != nil {
+		w.prepare(cfg)
+	}
 	extra := map[string]float64{}
 	if profile != "" {
 		f, err := os.Create(profile)

@@ -31,6 +31,8 @@ var libraries = []struct{ path, name string }{
 	{"github.com/sourcegraph/conc", "conc"},
 	{"golang.org/x/sync", "errgroup and semaphore.Weighted"},
 	{"github.com/gammazero/workerpool", "workerpool"},
+	{"github.com/go-pkgz/pool", "go-pkgz/pool"},
+	{"golang.org/x/time", "rate.Limiter"},
 }
 
 // writeReport writes RESULTS.md: what was measured and how, how to read

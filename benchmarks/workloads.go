@@ -33,7 +33,10 @@ type workload struct {
 	full      config
 	quick     config
 	// extras explains the workload's own columns, by column name.
-	extras     map[string]string
+	extras map[string]string
+	// prepare, if set, makes the workload's data in the child, before the
+	// measurement starts.
+	prepare    func(cfg config)
 	contenders []contender
 }
 
@@ -383,7 +386,7 @@ func workloads() []*workload {
 			num(cfg.tasks), num(cfg.capacity))
 	}
 
-	return []*workload{
+	return append([]*workload{
 		{key: "W1", name: "sleep", reference: refRunner,
 			desc: func(cfg config) string {
 				return fmt.Sprintf("%s tasks that each sleep 10 ms, capacity %s (ants v2's own benchmark): many tasks that mostly wait. "+
@@ -448,7 +451,7 @@ func workloads() []*workload {
 			contenders: counted(bursts()),
 		},
 		forkJoin(),
-	}
+	}, keyedWorkloads()...)
 }
 
 // bursts builds W5's contenders: each task records its delay.
