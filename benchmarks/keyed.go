@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -71,6 +72,17 @@ func prepareKeys(n int, distinct bool, slow int32) {
 	}
 	kd.slow = slow
 	kd.sub, kd.start, kd.end = make([]int64, n), make([]int64, n), make([]int64, n)
+}
+
+// hotShare is the probability of hotKey under the Zipf draw of
+// prepareKeys: rand.Zipf draws k with probability proportional to
+// (1+k)^-zipfS.
+func hotShare() float64 {
+	sum := 0.0
+	for k := range keyCount {
+		sum += math.Pow(1+float64(k), -zipfS)
+	}
+	return math.Pow(1+hotKey, -zipfS) / sum
 }
 
 // keyedWork is task i: it records its start, spins for keyWork (slowWork
@@ -247,9 +259,9 @@ func keyedWorkloads() []*workload {
 		"others p99 start ms": fmt.Sprintf("99th percentile of the delay from a task's submit call to its start, over the tasks not of the hot key (key %d, the one drawn most often)", hotKey),
 	}
 	zipfDesc := func(cfg config) string {
-		return fmt.Sprintf("%s tasks, each given a key drawn Zipf(%g) over %s keys (`math/rand/v2`, a fixed seed; the most frequent key, %d, has about 15%% of the tasks), given in order from one goroutine; a task spins for about %v. "+
+		return fmt.Sprintf("%s tasks, each given a key drawn Zipf(%g) over %s keys (`math/rand/v2`, a fixed seed; the most frequent key, %d, has about %.0f%% of the tasks), given in order from one goroutine; a task spins for about %v. "+
 			"Tasks of one key must run one at a time, in the order given; keys in parallel. Every form with workers has GOMAXPROCS (%d). ",
-			num(cfg.tasks), zipfS, num(keyCount), hotKey, keyWork, procs)
+			num(cfg.tasks), zipfS, num(keyCount), hotKey, hotShare()*100, keyWork, procs)
 	}
 	forms := keyedForms()
 	var all, noGoroutines []contender
@@ -274,7 +286,7 @@ func keyedWorkloads() []*workload {
 			desc: func(cfg config) string {
 				return zipfDesc(cfg) + fmt.Sprintf("Here the tasks of the hot key (key %d) spin %v, 100× longer: that key's tasks alone take about %v one after another, which bounds every form's wall time. "+
 					"What differs is whether the other keys wait for it: **others p99 start** is the delay of the other keys' tasks.",
-					hotKey, slowWork, time.Duration(float64(cfg.tasks)*0.15)*slowWork)
+					hotKey, slowWork, (time.Duration(float64(cfg.tasks)*hotShare())*slowWork).Round(time.Second/10))
 			},
 			extras:     extras,
 			prepare:    func(cfg config) { prepareKeys(cfg.tasks, false, hotKey) },

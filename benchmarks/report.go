@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -143,11 +144,26 @@ func writeTable(out io.Writer, w *workload, results map[string][]result) {
 			cell(rs, func(r result) float64 { return float64(r.Goroutines) }, "%.0f", "%.0f"),
 		}
 		for _, k := range extras {
-			row = append(row, cell(rs, func(r result) float64 { return r.Extra[k] }, "%.3g", "%.3g"))
+			f := func(r result) float64 { return r.Extra[k] }
+			vs := values(rs, f)
+			s := short(median(rs, f))
+			if len(vs) > 1 {
+				s += " (" + short(vs[0]) + "–" + short(vs[len(vs)-1]) + ")"
+			}
+			row = append(row, s)
 		}
 		fmt.Fprintln(out, "| "+strings.Join(row, " | ")+" |")
 	}
 	fmt.Fprintln(out)
+}
+
+// short formats a workload's own figure: three significant digits, or
+// the whole number from 1,000 on.
+func short(v float64) string {
+	if math.Abs(v) >= 1000 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
 }
 
 // machine describes the CPU from /proc/cpuinfo where there is one.
