@@ -1,16 +1,16 @@
 // Command benchmarks runs the same workloads on this module's pools and on
 // what Go programs use instead — ants v2, pond v2, conc, errgroup,
-// workerpool, semaphores and plain goroutines — each in its library's
-// fastest idiomatic form, and prints the report, RESULTS.md: what each
-// workload is, how to read the tables, the machine, and a markdown table per
-// workload.
+// workerpool, go-pkgz/pool, semaphores and plain goroutines — each in its
+// library's fastest idiomatic form, and prints the report, RESULTS.md: what
+// each workload is, how to read the tables, the machine, and a markdown
+// table per workload.
 //
 // Every measurement runs in a fresh child process (so one contender's heap,
 // goroutines and GC state never weigh on the next), and repetitions are
 // interleaved, A B C A B C, so that drift of the machine hits every
 // contender alike. A cell shows the median and, in brackets, the min–max.
 //
-//	cd benchmarks && go run .            # the full run: about 10 minutes on 2 idle cores
+//	cd benchmarks && go run .            # the full run: about 20 minutes on 2 idle cores
 //	cd benchmarks && go run . -quick     # scaled down: checks that it all runs
 //	cd benchmarks && go run . -only W2   # one workload
 //	cd benchmarks && go run . -child "W1/this Pool Submit+WaitGroup" -cpuprofile w1.prof  # one measurement, profiled

@@ -43,7 +43,7 @@ func writeReport(out io.Writer, info runInfo, ws []*workload, runs []run) {
 
 	p("# Pool benchmarks\n\n")
 	p("The same workloads, run on this module's pools (`github.com/antspool/ants`) and on what Go programs use instead: " +
-		"ants v2, pond v2, conc, errgroup, workerpool, a channel semaphore, `semaphore.Weighted` and plain goroutines. " +
+		"ants v2, pond v2, conc, errgroup, workerpool, go-pkgz/pool, a channel semaphore, `semaphore.Weighted` and plain goroutines. " +
 		"Each contender does each job in its library's fastest idiomatic form, and its row's label names that form: " +
 		"the library, then the calls it makes. Where a library has two forms worth comparing, each has its own row.\n\n")
 	if info.quick {
