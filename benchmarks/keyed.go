@@ -291,7 +291,7 @@ func keyedWorkloads() []*workload {
 			extras:     extras,
 			prepare:    func(cfg config) { prepareKeys(cfg.tasks, false, hotKey) },
 			full:       config{tasks: 1_000_000, capacity: procs},
-			quick:      config{tasks: 20_000, capacity: procs},
+			quick:      config{tasks: 10_000, capacity: procs},
 			contenders: all,
 		},
 		{key: "W7-keys", name: "keyed, every key distinct", reference: ref,

@@ -126,7 +126,7 @@ func rateLimit() *workload {
 			"samples throttled":         "readings taken while throttled",
 		},
 		full:  config{tasks: 1000, capacity: procs},
-		quick: config{tasks: 100, capacity: procs},
+		quick: config{tasks: 50, capacity: procs},
 	}
 	for _, f := range rateForms() {
 		w.contenders = append(w.contenders, contender{f.name, f.how, func(cfg config, extra map[string]float64) {
