@@ -3,17 +3,22 @@ package natsjs_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/antspool/ants"
 	"github.com/antspool/ants/contrib/natsjs"
 )
 
@@ -120,9 +125,10 @@ func startServerOn(t testing.TB, port int, dir string) *server.Server {
 	return s
 }
 
-// The server restarts (the same store, the same port) while Run holds
-// messages, its handlers busy: the connection reconnects on its own, every
-// job is applied, and the client never reports a slow consumer.
+// The server restarts (the same store, the same port) while Runs hold
+// messages: one whose handlers are busy, and one whose pull waits on an
+// empty stream. The connection reconnects on its own, every job is
+// applied, and the client never reports a slow consumer.
 func TestRunServerRestartNoSlowConsumer(t *testing.T) {
 	dir := t.TempDir()
 	srv := startServerOn(t, -1, dir)
@@ -150,32 +156,43 @@ func TestRunServerRestartNoSlowConsumer(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
-		Name: "JOBS", Subjects: []string{"jobs.>"}, Retention: jetstream.WorkQueuePolicy,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	cons, err := js.CreateOrUpdateConsumer(ctx, "JOBS", jetstream.ConsumerConfig{
-		Durable: "workers", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 2 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const jobs = 20
-	for i := range jobs {
-		if _, err := js.Publish(ctx, "jobs."+strconv.Itoa(i), []byte(strconv.Itoa(i)), jetstream.WithMsgID("job-"+strconv.Itoa(i))); err != nil {
+	consumer := func(stream, subjects string) jetstream.Consumer {
+		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
+			Name: stream, Subjects: []string{subjects}, Retention: jetstream.WorkQueuePolicy,
+		}); err != nil {
 			t.Fatal(err)
 		}
+		cons, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
+			Durable: "workers", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 2 * time.Second,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cons
 	}
+	busyCons, idleCons := consumer("JOBS", "jobs.>"), consumer("LATE", "late.>")
+	publish := func(subject string, from, to int) {
+		for i := from; i < to; i++ {
+			id := strconv.Itoa(i)
+			if _, err := js.Publish(ctx, subject+"."+id, []byte(id), jetstream.WithMsgID(subject+"-"+id)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	const jobs, late = 20, 5
+	publish("jobs", 0, jobs)
 
-	l := newLedger(jobs)
+	busy, idle := newLedger(jobs), newLedger(late)
 	gate := make(chan struct{})
 	started := make(chan struct{}, jobs*4)
-	p := newPool(t, 2)
-	stop := runAsync(t, cons, p, func(ctx context.Context, msg jetstream.Msg) error {
+	stopBusy := runAsync(t, busyCons, newPool(t, 2), func(ctx context.Context, msg jetstream.Msg) error {
 		started <- struct{}{}
 		<-gate
-		l.apply(string(msg.Data()))
+		busy.apply(string(msg.Data()))
+		return nil
+	})
+	stopIdle := runAsync(t, idleCons, newPool(t, 2), func(ctx context.Context, msg jetstream.Msg) error {
+		idle.apply(string(msg.Data()))
 		return nil
 	})
 	<-started
@@ -189,15 +206,162 @@ func TestRunServerRestartNoSlowConsumer(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("no reconnect within 20s of the restart")
 	}
+	publish("late", 0, late) // for the pull that waited across the restart
 	close(gate)
-	l.wait(t, 30*time.Second)
-	if err := stop(); err != nil {
-		t.Error(err)
+	busy.wait(t, 30*time.Second)
+	idle.wait(t, 30*time.Second)
+	for _, stop := range []func() error{stopBusy, stopIdle} {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
 	}
 	if n := slow.Load(); n != 0 {
 		t.Errorf("the client reported a slow consumer %d times after the restart", n)
 	}
-	t.Logf("%d jobs across a server restart: %d applied twice", jobs, l.duplicates())
+	t.Logf("%d jobs across a server restart: %d applied twice", jobs+late, busy.duplicates()+idle.duplicates())
 }
 
-var _ = natsjs.Permanent
+// A handler's panic is a task panic of the pool: counted in Stats, seen by
+// the observer, logged with its stack through the pool's Logger; its
+// message is nak'ed as a failure, and on the consumer's last delivery goes
+// to the dead-letter hook and is termed. WithOnError is told of each.
+func TestRunPanicIsThePoolsPanic(t *testing.T) {
+	s := newSetup(t, jetstream.ConsumerConfig{MaxDeliver: 3})
+	logged := make(chan string, 8)
+	var observed atomic.Int32
+	p, err := ants.NewPool(2,
+		ants.WithLogger(loggerFunc(func(format string, args ...any) { logged <- fmt.Sprintf(format, args...) })),
+		ants.WithTaskObserver(func(ti ants.TaskInfo) {
+			if ti.Panicked {
+				observed.Add(1)
+			}
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Release()
+	s.publish(t, 1)
+	dead := make(chan error, 1)
+	var told atomic.Int32
+	stop := runAsync(t, s.cons, p, func(ctx context.Context, msg jetstream.Msg) error {
+		var counts map[string]int
+		counts[string(msg.Data())]++ // the bug: a nil map
+		return nil
+	}, natsjs.WithBackOff(func() backoff.BackOff { return backoff.NewConstantBackOff(10 * time.Millisecond) }),
+		natsjs.WithDeadLetter(func(_ context.Context, msg jetstream.Msg, err error) { dead <- err }),
+		natsjs.WithOnError(func(msg jetstream.Msg, err error) {
+			if msg != nil && strings.Contains(err.Error(), "nil map") {
+				told.Add(1)
+			}
+		}))
+	var deadErr error
+	select {
+	case deadErr = <-dead:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the poison message never reached the dead-letter hook")
+	}
+	for i := range 3 {
+		select {
+		case line := <-logged:
+			if !strings.Contains(line, "nil map") || !strings.Contains(line, "TestRunPanicIsThePoolsPanic") {
+				t.Errorf("the pool's log of panic %d lacks the value or the handler in its stack:\n%s", i+1, line)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the pool logged %d of the 3 panics", i)
+		}
+	}
+	s.settled(t, 10*time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if st := p.Stats(); st.Panicked != 3 {
+		t.Errorf("Stats.Panicked = %d, want 3", st.Panicked)
+	}
+	if n := observed.Load(); n != 3 {
+		t.Errorf("the observer saw %d panics, want 3", n)
+	}
+	if n := told.Load(); n != 3 {
+		t.Errorf("WithOnError was told of %d panics, want 3", n)
+	}
+	var re runtime.Error
+	if !strings.Contains(deadErr.Error(), "handler panicked") || !errors.As(deadErr, &re) ||
+		!strings.Contains(fmt.Sprintf("%+v", deadErr), "TestRunPanicIsThePoolsPanic") {
+		t.Errorf("dead letter error %q: want the panic, its runtime.Error, and its stack with %%+v", deadErr)
+	}
+}
+
+type loggerFunc func(format string, args ...any)
+
+func (f loggerFunc) Printf(format string, args ...any) { f(format, args...) }
+
+// WithOnError is told of every handler failure, retried or final, and of
+// every ack, term and InProgress that failed, with the message.
+func TestRunOnErrorIsToldOfFailures(t *testing.T) {
+	s := newSetup(t, jetstream.ConsumerConfig{MaxDeliver: 2})
+	p := newPool(t, 4)
+	// jobs.0: fails once; jobs.1: always fails; jobs.2: acks itself, so
+	// Run's ack fails; jobs.3: acks itself, returns Permanent (the term
+	// fails); jobs.4: acks itself, then runs past the progress interval
+	// (InProgress fails).
+	s.publish(t, 5)
+	var mu sync.Mutex
+	var told []string
+	finished := make(chan struct{}, 16)
+	stop := runAsync(t, s.cons, p, func(ctx context.Context, msg jetstream.Msg) error {
+		defer func() { finished <- struct{}{} }()
+		switch string(msg.Data()) {
+		case "0":
+			if deliveries(msg) == 1 {
+				return errors.New("flaky")
+			}
+		case "1":
+			return errors.New("down")
+		case "2":
+			return msg.Ack()
+		case "3":
+			if err := msg.Ack(); err != nil {
+				return err
+			}
+			return natsjs.Permanent(errors.New("bad"))
+		case "4":
+			if err := msg.Ack(); err != nil {
+				return err
+			}
+			time.Sleep(200 * time.Millisecond) // the work, over several progress intervals
+		}
+		return nil
+	}, natsjs.WithBackOff(func() backoff.BackOff { return backoff.NewConstantBackOff(10 * time.Millisecond) }),
+		natsjs.WithProgressInterval(40*time.Millisecond),
+		natsjs.WithOnError(func(msg jetstream.Msg, err error) {
+			if msg == nil {
+				t.Errorf("told of a Run error: %v", err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			told = append(told, fmt.Sprintf("%s@%d: %v", msg.Data(), deliveries(msg), err))
+		}))
+	for range 7 { // 0 twice, 1 twice, 2, 3 and 4 once
+		<-finished
+	}
+	s.settled(t, 10*time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	got := strings.Join(told, "\n")
+	for _, want := range []string{
+		"0@1: flaky", "1@1: down", "1@2: down",
+		"2@1: natsjs: ack: " + jetstream.ErrMsgAlreadyAckd.Error(),
+		"3@1: bad", "3@1: natsjs: term: " + jetstream.ErrMsgAlreadyAckd.Error(),
+		"4@1: natsjs: in progress: " + jetstream.ErrMsgAlreadyAckd.Error(),
+	} {
+		if !strings.Contains(got, want+"\n") && !strings.HasSuffix(got, want) {
+			t.Errorf("WithOnError was not told %q; it was told:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "0@2") {
+		t.Errorf("WithOnError told of a success:\n%s", got)
+	}
+}
