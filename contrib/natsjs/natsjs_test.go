@@ -30,11 +30,15 @@ func TestMain(m *testing.M) {
 
 // startServer runs an embedded nats-server with JetStream on 127.0.0.1, a
 // random port and a temporary directory, until the test ends.
-func startServer(t testing.TB) *server.Server {
+func startServer(t testing.TB) *server.Server { return startServerOn(t, -1, t.TempDir()) }
+
+// startServerOn runs an embedded nats-server with JetStream on 127.0.0.1,
+// on port (-1: a random one) and store dir, until the test ends or it is
+// shut down.
+func startServerOn(t testing.TB, port int, dir string) *server.Server {
 	t.Helper()
 	s, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
-		NoLog: true, NoSigs: true,
+		Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -78,10 +82,10 @@ func newSetup(t testing.TB, cc jetstream.ConsumerConfig) *setup {
 	return &setup{srv, nc, js, cons}
 }
 
-// connect opens a connection to srv, closed when the test ends.
-func connect(t testing.TB, srv *server.Server) (*nats.Conn, jetstream.JetStream) {
+// connect opens a connection to srv, with opts, closed when the test ends.
+func connect(t testing.TB, srv *server.Server, opts ...nats.Option) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, err := nats.Connect(srv.ClientURL())
+	nc, err := nats.Connect(srv.ClientURL(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

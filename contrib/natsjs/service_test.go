@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -103,28 +102,6 @@ func TestRunBusySharedPoolKeepsItsMessages(t *testing.T) {
 	}
 }
 
-// startServerOn runs an embedded nats-server with JetStream on 127.0.0.1,
-// on port (-1: a random one) and store dir, until the test ends or it is
-// shut down.
-func startServerOn(t testing.TB, port int, dir string) *server.Server {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(func() {
-		s.Shutdown()
-		s.WaitForShutdown()
-	})
-	return s
-}
-
 // The server restarts (the same store, the same port) while Runs hold
 // messages: one whose handlers are busy, and one whose pull waits on an
 // empty stream. The connection reconnects on its own, every job is
@@ -135,7 +112,7 @@ func TestRunServerRestartNoSlowConsumer(t *testing.T) {
 	port := srv.Addr().(*net.TCPAddr).Port
 	var slow atomic.Int32
 	reconnected := make(chan struct{}, 1)
-	nc, err := nats.Connect(srv.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond),
+	_, js := connect(t, srv, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			if errors.Is(err, nats.ErrSlowConsumer) {
 				slow.Add(1)
@@ -147,14 +124,6 @@ func TestRunServerRestartNoSlowConsumer(t *testing.T) {
 			default:
 			}
 		}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	consumer := func(stream, subjects string) jetstream.Consumer {
 		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
