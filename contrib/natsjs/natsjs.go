@@ -31,9 +31,11 @@
 //     termed instead.
 //
 // Delivery is at least once. A live process never loses a message it
-// holds to another process; a message is run twice only if the process
-// that held it died, or if its ack did not reach the server (a failed ack
-// is reported, see WithOnError). Run retries with NakWithDelay only: do
+// holds to another process while the server runs; a message is run twice
+// only if the process that held it died, if its ack did not reach the
+// server (a failed ack is reported, see WithOnError), or if the server
+// stopped as it took the ack, or stayed down longer than AckWait minus the
+// progress interval. Run retries with NakWithDelay only: do
 // not give the consumer a BackOff list (it replaces AckWait and stretches
 // every delay; Run refuses such a consumer). Give the consumer a
 // MaxDeliver (5 to 10, say): with the server's default, unlimited, a
@@ -42,7 +44,7 @@
 // together (it is shared, and counts messages waiting out a retry delay):
 // at least processes × in-flight bound, plus room for retries.
 //
-// A handler's panic is a panic of the pool's task: Run nak's (or
+// A handler's panic is a panic of the pool's task: Run naks (or
 // dead-letters) the message, then panics again with the same value on the
 // worker, so that an ants pool counts it (Stats.Panicked, the task
 // observer) and hands it to its PanicHandler, or logs it with its stack.
