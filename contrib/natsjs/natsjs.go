@@ -196,8 +196,8 @@ func WithDrainTimeout(d time.Duration) Option { return func(c *config) { c.drain
 // own, the client's, the InProgress goroutine), possibly from several at
 // once, and should be quick. Without a hook (or with nil), these errors
 // are logged with slog's default logger at warn level, at most once a
-// second per kind (handler, ack, in progress, consume), with the number
-// left out since the last line. The errors that stop Run are returned by
+// second per kind (handler, ack, in progress, consume) and Run, with the
+// number left out since the last line. The errors that stop Run are returned by
 // Run, not told here.
 func WithOnError(hook func(msg jetstream.Msg, err error)) Option {
 	return func(c *config) { c.onError = hook }

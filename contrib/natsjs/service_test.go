@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"runtime"
 	"strconv"
@@ -335,3 +336,46 @@ func TestRunOnErrorIsToldOfFailures(t *testing.T) {
 		t.Errorf("WithOnError told of a success:\n%s", got)
 	}
 }
+
+// Without WithOnError, failures are logged with slog's default logger at
+// warn level, no more than one line a second per kind.
+func TestRunLogsFailuresRateLimited(t *testing.T) {
+	var mu sync.Mutex
+	var buf strings.Builder
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), nil)))
+	defer slog.SetDefault(prev)
+
+	s := newSetup(t, jetstream.ConsumerConfig{})
+	p := newPool(t, 4)
+	const jobs = 20
+	s.publish(t, jobs)
+	done := make(chan struct{}, jobs)
+	start := time.Now()
+	stop := runAsync(t, s.cons, p, func(ctx context.Context, msg jetstream.Msg) error {
+		defer func() { done <- struct{}{} }()
+		return natsjs.Permanent(errors.New("bad input"))
+	})
+	for range jobs {
+		<-done
+	}
+	s.settled(t, 10*time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	mu.Lock()
+	defer mu.Unlock()
+	lines := strings.Count(buf.String(), `level=WARN msg="natsjs: handler error" kind=handler error="bad input"`)
+	if lines < 1 || lines > 1+int(elapsed/time.Second) {
+		t.Errorf("%d handler error lines in %v for %d failures, want one a second at most, and one at least:\n%s", lines, elapsed, jobs, buf.String())
+	}
+}
+
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
