@@ -379,3 +379,31 @@ func TestRunLogsFailuresRateLimited(t *testing.T) {
 type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// If the consumer is deleted under it, Run stops and says so within
+// seconds.
+func TestRunReturnsErrorWhenTheConsumerIsDeleted(t *testing.T) {
+	s := newSetup(t, jetstream.ConsumerConfig{})
+	p := newPool(t, 2)
+	handled := make(chan struct{}, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- natsjs.Run(context.Background(), s.cons, p, func(context.Context, jetstream.Msg) error {
+			handled <- struct{}{}
+			return nil
+		}, natsjs.WithOnError(func(jetstream.Msg, error) {}))
+	}()
+	s.publish(t, 1)
+	<-handled // Run is pulling
+	if err := s.js.DeleteConsumer(context.Background(), "JOBS", "workers"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, jetstream.ErrConsumerDeleted) {
+			t.Errorf("Run = %v after the consumer was deleted, want ErrConsumerDeleted", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run still running 10s after its consumer was deleted")
+	}
+}
