@@ -78,7 +78,7 @@ func BenchmarkGracefulStop(b *testing.B) {
 			started <- struct{}{}
 			<-ctx.Done()
 			return ctx.Err()
-		}, natsjs.WithDrainTimeout(0))
+		}, natsjs.WithDrainTimeout(0), natsjs.WithOnError(func(jetstream.Msg, error) {})) // cancelled on purpose
 		for range 16 {
 			<-started // busy: every slot taken
 		}

@@ -1,18 +1,26 @@
 package natsjs_test
 
 import (
+	"bufio"
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -24,27 +32,63 @@ import (
 // with these variables set; TestMain hands them to runFleetChild.
 const (
 	fleetURLEnv = "NATSJS_FLEET_URL"
-	fleetIDEnv  = "NATSJS_FLEET_ID"
+	fleetLogEnv = "NATSJS_FLEET_LOG"
 )
+
+// The fleet's faults, in each consumer process: its pool is busy with other
+// work past AckWait once, after fleetBusyAfter jobs; a job whose number
+// is a multiple of fleetPanicEvery panics on its first delivery.
+const (
+	fleetAckWait    = 2 * time.Second
+	fleetBusyAfter  = 300
+	fleetBusyFor    = 3 * time.Second // 1.5 AckWaits
+	fleetPanicEvery = 97
+)
+
+// fleetLog is a consumer process's record, one line per event, appended
+// to a file the parent reads once the process has exited (or been
+// killed): "applied <job>" before the job's handler returns nil (so an
+// effect may lack its ack if the process dies); "error <job> <error>" for
+// what WithOnError is told of a message; "run-error <error>" for what it
+// is told with none; "slow-consumer"; and at a clean exit "panicked <n>",
+// the pool's Stats.Panicked.
+type fleetLog struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+func (l *fleetLog) line(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.f, format+"\n", args...)
+}
 
 // runFleetChild is one consumer process of the fleet test, if the
 // environment says so: it runs Run on the shared durable until SIGINT,
-// reporting each job's effect on the core subject "effects" before its
-// handler returns (so an effect the parent sees may still lack its ack, if
-// the process dies), then exits. It reports whether it ran.
+// with the faults above, logging to its file, then exits. It reports
+// whether it ran.
 func runFleetChild() bool {
 	url := os.Getenv(fleetURLEnv)
 	if url == "" {
 		return false
 	}
-	id := os.Getenv(fleetIDEnv)
 	fail := func(err error) {
-		fmt.Fprintf(os.Stderr, "fleet child %s: %v\n", id, err)
+		fmt.Fprintf(os.Stderr, "fleet child: %v\n", err)
 		os.Exit(1)
 	}
+	f, err := os.OpenFile(os.Getenv(fleetLogEnv), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		fail(err)
+	}
+	log := &fleetLog{f: f}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	nc, err := nats.Connect(url)
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrSlowConsumer) {
+				log.line("slow-consumer")
+			}
+		}))
 	if err != nil {
 		fail(err)
 	}
@@ -56,18 +100,46 @@ func runFleetChild() bool {
 	if err != nil {
 		fail(err)
 	}
-	pool, _ := ants.NewPool(8)
+	pool, _ := ants.NewPool(8, ants.WithPanicHandler(func(any) {})) // told through WithOnError
+	var handled atomic.Int32
+	var busy sync.WaitGroup
 	err = natsjs.Run(ctx, cons, pool, func(ctx context.Context, msg jetstream.Msg) error {
+		job := string(msg.Data())
+		if handled.Add(1) == fleetBusyAfter {
+			// The service's other work takes every worker, past AckWait.
+			busy.Go(func() {
+				for range pool.Cap() {
+					_ = pool.Submit(func() { time.Sleep(fleetBusyFor) })
+				}
+			})
+		}
+		if n, _ := strconv.Atoi(job); n%fleetPanicEvery == 0 && deliveries(msg) == 1 {
+			panic("poison " + job)
+		}
 		spinFor(200 * time.Microsecond) // the work
-		return nc.Publish("effects", []byte(string(msg.Data())+" "+id))
-	})
+		log.line("applied %s %d", job, time.Now().UnixNano())
+		return nil
+	}, natsjs.WithDoubleAck(),
+		natsjs.WithBackOff(func() backoff.BackOff { return backoff.NewConstantBackOff(100 * time.Millisecond) }),
+		natsjs.WithOnError(func(msg jetstream.Msg, err error) {
+			if msg == nil {
+				log.line("run-error %v", err)
+				return
+			}
+			log.line("error %s %v", msg.Data(), err)
+		}))
 	if err != nil {
 		fail(err)
 	}
+	busy.Wait()
 	if err := pool.ReleaseContext(context.Background()); err != nil {
 		fail(err)
 	}
+	log.line("panicked %d", pool.Stats().Panicked)
 	if err := nc.Drain(); err != nil {
+		fail(err)
+	}
+	if err := f.Close(); err != nil {
 		fail(err)
 	}
 	os.Exit(0)
@@ -79,46 +151,59 @@ func spinFor(d time.Duration) {
 	}
 }
 
-// Three consumer processes share one durable; one is killed (SIGKILL)
-// mid-run. Every job's effect is applied at least once, a job is applied
-// twice only if the killed process held it, and nothing is left pending.
-func TestFleetKilledProcessLosesNothing(t *testing.T) {
+// Three consumer processes share one durable, with every fault at once:
+// each one's pool is busy with other work past AckWait for a while, some
+// jobs panic on their first delivery, one process is killed (SIGKILL) a
+// fifth of the way, and the server restarts (same store, same port) two
+// fifths of the way. Every job is applied; a job is applied twice only
+// if the killed process held it, or if a process was told (WithOnError)
+// that its ack failed; every panic is the pool's and is told; no process
+// reports a slow consumer; nothing is left pending.
+func TestFleetFaultsLoseNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three processes; run without -short")
 	}
-	const jobs, processes, victim = 10000, 3, 0
-	s := newSetup(t, jetstream.ConsumerConfig{AckWait: 2 * time.Second, MaxAckPending: jobs})
-
-	// Effects, as the processes report them: job -> the processes that applied it.
-	var mu sync.Mutex
-	applied := make(map[string][]int, jobs)
-	distinct := 0
-	killAt, allApplied := make(chan struct{}), make(chan struct{})
-	sub, err := s.nc.Subscribe("effects", func(m *nats.Msg) {
-		job, who, _ := strings.Cut(string(m.Data), " ")
-		p, _ := strconv.Atoi(who)
-		mu.Lock()
-		defer mu.Unlock()
-		if len(applied[job]) == 0 {
-			distinct++
-			switch distinct {
-			case jobs / 5:
-				close(killAt)
-			case jobs:
-				close(allApplied)
-			}
-		}
-		applied[job] = append(applied[job], p)
-	})
-	if err != nil {
+	const processes, victim = 3, 0
+	jobs := 6000
+	if n, err := strconv.Atoi(os.Getenv("NATSJS_FLEET_JOBS")); err == nil && n > 0 {
+		jobs = n
+	}
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	srv := startServerOn(t, -1, store)
+	port := srv.Addr().(*net.TCPAddr).Port
+	_, js := connect(t, srv, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	ctx := context.Background()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
+		Name: "JOBS", Subjects: []string{"jobs.>"}, Retention: jetstream.WorkQueuePolicy,
+	}); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = sub.Unsubscribe() }()
+	if _, err := js.CreateOrUpdateConsumer(ctx, "JOBS", jetstream.ConsumerConfig{
+		Durable: "workers", AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait: fleetAckWait, MaxDeliver: 10, MaxAckPending: jobs,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Publish before the processes start: the server's restart must not
+	// cut a publish short.
+	for i := range jobs {
+		if _, err := js.PublishAsync("jobs."+strconv.Itoa(i), []byte(strconv.Itoa(i)), jetstream.WithMsgID("job-"+strconv.Itoa(i)), stallWait); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(30 * time.Second):
+		t.Fatal("publishing did not complete")
+	}
 
+	logs := make([]string, processes)
 	cmds := make([]*exec.Cmd, processes)
 	for i := range cmds {
+		logs[i] = filepath.Join(dir, "process-"+strconv.Itoa(i)+".log")
 		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), fleetURLEnv+"="+s.srv.ClientURL(), fleetIDEnv+"="+strconv.Itoa(i))
+		cmd.Env = append(os.Environ(), fleetURLEnv+"="+srv.ClientURL(), fleetLogEnv+"="+logs[i])
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -133,39 +218,44 @@ func TestFleetKilledProcessLosesNothing(t *testing.T) {
 			}
 		}
 	}()
-
 	start := time.Now()
-	// Publish asynchronously: the processes are consuming meanwhile.
-	for i := range jobs {
-		if _, err := s.js.PublishAsync("jobs."+strconv.Itoa(i), []byte(strconv.Itoa(i)), jetstream.WithMsgID("job-"+strconv.Itoa(i)), stallWait); err != nil {
-			t.Fatal(err)
+
+	// left is the number of jobs not yet acked or termed, as the consumer
+	// counts them (pending, and delivered without an ack); polled: the
+	// server has no event for it.
+	left := func() uint64 {
+		c, err := js.Consumer(ctx, "JOBS", "workers")
+		if err != nil {
+			return uint64(jobs) // the server is restarting
+		}
+		ci := c.CachedInfo()
+		return ci.NumPending + uint64(ci.NumAckPending)
+	}
+	until := func(what string, n uint64) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for left() > n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d jobs left after 60s", what, left())
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	select {
-	case <-s.js.PublishAsyncComplete():
-	case <-time.After(30 * time.Second):
-		t.Fatal("publishing did not complete")
-	}
 
-	select {
-	case <-killAt:
-	case <-time.After(60 * time.Second):
-		t.Fatal("the fleet did not get a fifth of the way")
-	}
+	until("the kill", uint64(jobs*4/5))
 	if err := cmds[victim].Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	killed := time.Now()
 	_ = cmds[victim].Wait()
 
-	select {
-	case <-allApplied:
-	case <-time.After(60 * time.Second):
-		mu.Lock()
-		t.Fatalf("only %d of %d jobs applied after the kill", distinct, jobs)
-	}
-	s.settled(t, 30*time.Second)
-	drained := time.Since(killed)
+	until("the restart", uint64(jobs*3/5))
+	down := time.Now()
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	startServerOn(t, port, store)
+	up := time.Now()
+	outage := up.Sub(down)
+	until("the end", 0)
 	elapsed := time.Since(start)
 
 	for i, cmd := range cmds {
@@ -179,15 +269,13 @@ func TestFleetKilledProcessLosesNothing(t *testing.T) {
 			t.Errorf("process %d: %v, want a clean exit after SIGINT", i, err)
 		}
 	}
-	if err := s.nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
 
-	mu.Lock()
-	defer mu.Unlock()
-	duplicates, byVictim := 0, 0
+	r := readFleetLogs(t, logs)
+	r.sortByTime()
+	duplicates, byVictim, held, reported, stopping := 0, 0, 0, 0, 0
 	for i := range jobs {
-		who := applied[strconv.Itoa(i)]
+		job := strconv.Itoa(i)
+		who := r.applied[job]
 		if len(who) == 0 {
 			t.Fatalf("job %d was never applied", i)
 		}
@@ -196,26 +284,136 @@ func TestFleetKilledProcessLosesNothing(t *testing.T) {
 				byVictim++
 			}
 		}
-		if len(who) > 1 {
-			duplicates++
-			fromVictim := false
-			for _, p := range who[:len(who)-1] {
-				fromVictim = fromVictim || p == victim
-			}
-			if !fromVictim {
-				t.Errorf("job %d applied by %v: a duplicate the killed process did not hold", i, who)
+		if len(who) == 1 {
+			continue
+		}
+		duplicates += len(who) - 1
+		// Each application but the last must have lost its ack: the
+		// killed process held it, or its process was told.
+		for _, p := range who[:len(who)-1] {
+			switch {
+			case p == victim:
+				held++
+			case r.ackFailed[p][job]:
+				reported++
+			case r.within(job, p, down.Add(-200*time.Millisecond), up):
+				// Acked as the server stopped: it confirmed the ack (a
+				// DoubleAck returned nil) and redelivered the message
+				// after its restart all the same.
+				stopping++
+			default:
+				var at []string
+				for _, ns := range r.when[job] {
+					at = append(at, time.Unix(0, ns).Sub(down).Round(time.Millisecond).String())
+				}
+				t.Errorf("job %d applied by processes %v, at %v from the restart (down for %v): process %d applied it, and was not told its ack failed",
+					i, who, at, outage.Round(time.Millisecond), p)
 			}
 		}
 	}
-	// The killed process held at most its in-flight bound (its pool's 8)
-	// running and as many buffered: only those may have run twice.
-	if duplicates > 16 {
-		t.Errorf("%d jobs applied twice, more than the killed process could hold", duplicates)
+	panicsTold := 0
+	for i := range processes {
+		panicsTold += r.panicsTold[i]
+		if i != victim && r.panicked[i] != r.panicsTold[i] {
+			t.Errorf("process %d: Stats.Panicked %d, WithOnError told of %d panics", i, r.panicked[i], r.panicsTold[i])
+		}
 	}
-	t.Logf("%d jobs on %d processes, one killed after %d: %d applied twice (all held by the killed one), "+
-		"%d applied by it in all; settled %v after the kill; %v in all, %.0f jobs/s",
-		jobs, processes, jobs/5, duplicates, byVictim, drained.Round(time.Millisecond), elapsed.Round(time.Millisecond),
+	if panicsTold < jobs/fleetPanicEvery/2 {
+		t.Errorf("%d panics told, want about one per %dth job", panicsTold, fleetPanicEvery)
+	}
+	if r.slow > 0 {
+		t.Errorf("%d slow consumer events", r.slow)
+	}
+	t.Logf("%d jobs on %d processes, busy pools, %d panics, one killed at a fifth, the server restarted at two fifths (down %v): "+
+		"%d applied twice (%d held by the killed one, %d told of a failed ack, %d acked as the server stopped); the killed one applied %d; %d errors told in all; %v, %.0f jobs/s",
+		jobs, processes, panicsTold, outage.Round(time.Millisecond), duplicates, held, reported, stopping, byVictim, r.errors, elapsed.Round(time.Millisecond),
 		float64(jobs)/elapsed.Seconds())
+}
+
+// fleetResult is what the processes' logs say.
+type fleetResult struct {
+	applied    map[string][]int   // job -> the processes that applied it, in their order
+	when       map[string][]int64 // job -> when each application was logged (Unix ns), in the order of applied
+	ackFailed  []map[string]bool  // per process: the jobs whose ack it was told failed
+	panicsTold []int              // per process: panics WithOnError was told of
+	panicked   []int              // per process: its pool's Stats.Panicked at exit
+	slow       int                // slow consumer events
+	errors     int                // lines WithOnError wrote
+}
+
+// sortByTime puts each job's applications in the order they happened.
+func (r *fleetResult) sortByTime() {
+	for job, who := range r.applied {
+		when := r.when[job]
+		idx := make([]int, len(who))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(when[a], when[b]) })
+		w2, t2 := make([]int, len(who)), make([]int64, len(who))
+		for i, k := range idx {
+			w2[i], t2[i] = who[k], when[k]
+		}
+		r.applied[job], r.when[job] = w2, t2
+	}
+}
+
+// within reports whether process p applied job between from and to.
+func (r *fleetResult) within(job string, p int, from, to time.Time) bool {
+	for i, q := range r.applied[job] {
+		if at := time.Unix(0, r.when[job][i]); q == p && !at.Before(from) && !at.After(to) {
+			return true
+		}
+	}
+	return false
+}
+
+func readFleetLogs(t *testing.T, logs []string) *fleetResult {
+	r := &fleetResult{
+		applied:    map[string][]int{},
+		when:       map[string][]int64{},
+		ackFailed:  make([]map[string]bool, len(logs)),
+		panicsTold: make([]int, len(logs)),
+		panicked:   make([]int, len(logs)),
+	}
+	for p, name := range logs {
+		r.ackFailed[p] = map[string]bool{}
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			kind, rest, _ := strings.Cut(sc.Text(), " ")
+			switch kind {
+			case "applied":
+				job, when, _ := strings.Cut(rest, " ")
+				ns, _ := strconv.ParseInt(when, 10, 64)
+				r.applied[job] = append(r.applied[job], p)
+				r.when[job] = append(r.when[job], ns)
+			case "error":
+				r.errors++
+				job, text, _ := strings.Cut(rest, " ")
+				switch {
+				case strings.HasPrefix(text, "natsjs: ack:"):
+					r.ackFailed[p][job] = true
+				case strings.HasPrefix(text, "natsjs: handler panicked: poison"):
+					r.panicsTold[p]++
+				}
+			case "run-error":
+				r.errors++
+			case "slow-consumer":
+				r.slow++
+			case "panicked":
+				r.panicked[p], _ = strconv.Atoi(rest)
+			}
+		}
+		f.Close()
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r
 }
 
 // stallWait lets an async publish wait, on a loaded machine, for the

@@ -13,26 +13,44 @@
 //
 //   - Held by no process (in the stream): the next pull of any process
 //     takes it.
-//   - Pulled, not yet started (in the client's buffer, at most the
-//     in-flight bound): started as a worker frees up; on a graceful stop,
-//     handed back (nak'ed, no delay) once this process's pull has ended, so
-//     another process takes it; if the process dies, redelivered after
-//     AckWait.
-//   - Running: its handler's context stays live; InProgress is sent every
-//     progress interval (AckWait/2 by default), so a long handler keeps it.
-//     If the process dies, it is redelivered after AckWait: its effect may
-//     be applied twice. Make handlers idempotent, or dedupe by message id.
+//   - Pulled, not yet started (waiting for a worker; with the running ones
+//     at most the in-flight bound): started as a worker frees up, however
+//     long the pool stays busy with other work, since it is marked
+//     InProgress every progress interval (AckWait/2 by default) from the
+//     moment it arrives. On a graceful stop, handed back (nak'ed, no
+//     delay) once this process's pull has ended, so another process takes
+//     it; if the process dies, redelivered after AckWait.
+//   - Running: its handler's context stays live, and InProgress goes on,
+//     so a long handler keeps it. If the process dies, it is redelivered
+//     after AckWait: its effect may be applied twice. Make handlers
+//     idempotent, or dedupe by message id.
 //   - Returned nil: acked (WithDoubleAck waits for the server to confirm).
 //     Permanent: dead-letter hook, then termed. Another error, a panic, or
 //     RetryAfter: nak'ed with a delay, redelivered later, to any process;
 //     on the consumer's last delivery (MaxDeliver), dead-letter hook, then
 //     termed instead.
 //
-// Delivery is at least once. Run retries with NakWithDelay only: do not
-// give the consumer a BackOff list (it replaces AckWait and stretches every
-// delay; Run refuses such a consumer). Set MaxAckPending for every process
+// Delivery is at least once. A live process never loses a message it
+// holds to another process while the server runs; a message is run twice
+// only if the process that held it died, if its ack did not reach the
+// server (a failed ack is reported, see WithOnError), or if the server
+// stopped as it took the ack, or stayed down longer than AckWait minus the
+// progress interval. Run retries with NakWithDelay only: do
+// not give the consumer a BackOff list (it replaces AckWait and stretches
+// every delay; Run refuses such a consumer). Give the consumer a
+// MaxDeliver (5 to 10, say): with the server's default, unlimited, a
+// message that always fails, or panics, is retried for ever and never
+// reaches the dead-letter hook. Set MaxAckPending for every process
 // together (it is shared, and counts messages waiting out a retry delay):
 // at least processes × in-flight bound, plus room for retries.
+//
+// A handler's panic is a panic of the pool's task: Run naks (or
+// dead-letters) the message, then panics again with the same value on the
+// worker, so that an ants pool counts it (Stats.Panicked, the task
+// observer) and hands it to its PanicHandler, or logs it with its stack.
+// Every failure, retried or final, every failed ack, nak, term or
+// InProgress, and every error Run recovers from is told to the WithOnError
+// hook, or logged with slog at warn level, at most once a second per kind.
 package natsjs
 
 import (
@@ -41,11 +59,13 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/antspool/ants"
@@ -105,14 +125,17 @@ type config struct {
 	inFlight   int                  // messages pulled and not finished at most; <= 0: the default
 	newBackOff func() retry.BackOff // retry delay by delivery count; nil: defaultBackOff
 	deadLetter func(ctx context.Context, msg jetstream.Msg, err error)
-	progress   time.Duration // InProgress interval; <= 0: AckWait/2
-	drain      time.Duration // how long running handlers may go on after a stop
+	onError    func(msg jetstream.Msg, err error) // nil: the rate-limited slog warning
+	progress   time.Duration                      // InProgress interval; <= 0: AckWait/2
+	drain      time.Duration                      // how long running handlers may go on after a stop
 	doubleAck  bool
 }
 
 // WithInFlight bounds the messages this process holds: pulled and not yet
-// finished, running or waiting for a worker; the client's pull buffer is
-// sized to it too. n <= 0 means the default: the runner's Cap() when it has
+// finished, running or waiting for a worker. Run asks the server for no
+// more than the room left under it, so the client buffers nothing beyond
+// it, and a worker it waits for does not cost a message its ack deadline.
+// n <= 0 means the default: the runner's Cap() when it has
 // one (> 0), else 2 × GOMAXPROCS. Back-pressure comes from this count,
 // never from the pool's Free().
 func WithInFlight(n int) Option { return func(c *config) { c.inFlight = n } }
@@ -143,15 +166,42 @@ func WithDeadLetter(hook func(ctx context.Context, msg jetstream.Msg, err error)
 	return func(c *config) { c.deadLetter = hook }
 }
 
-// WithProgressInterval sets how often a running handler's message is
-// marked InProgress, so the server does not redeliver it while it runs. d
-// <= 0 means the default, half the consumer's AckWait.
+// WithProgressInterval sets how often each message this process holds,
+// running or waiting for a worker, is marked InProgress, so the server
+// does not redeliver it meanwhile. d <= 0 means the default, half the
+// consumer's AckWait. It should be well under AckWait: the marks are sent
+// from one goroutine per Run, which looks at the held messages four times
+// an interval.
 func WithProgressInterval(d time.Duration) Option { return func(c *config) { c.progress = d } }
 
 // WithDrainTimeout sets how long, after Run's context ends, running
 // handlers may go on before their contexts are cancelled: default 10s; d
 // <= 0 cancels them at once.
 func WithDrainTimeout(d time.Duration) Option { return func(c *config) { c.drain = d } }
+
+// WithOnError sets the hook told of what goes wrong while Run goes on:
+//
+//   - every handler failure, retried or final (a returned error, a panic
+//     as an error whose %+v shows the stack, runtime.Goexit as
+//     ants.ErrGoexit), with its message; the delivery count is in the
+//     message's Metadata, the consumer's MaxDeliver says whether it was the
+//     last;
+//   - every ack, nak, term or InProgress that failed, with its message (an
+//     ack that failed leaves the message to be redelivered after AckWait:
+//     its effect may be applied twice);
+//   - every error Run recovers from, with msg nil (a missed heartbeat, a
+//     consumer leader change, a refused pull).
+//
+// It is called on the goroutine where the error happened (a worker, Run's
+// own, the client's, the InProgress goroutine), possibly from several at
+// once, and should be quick. Without a hook (or with nil), these errors
+// are logged with slog's default logger at warn level, at most once a
+// second per kind (handler, ack, in progress, consume) and Run, with the
+// number left out since the last line. The errors that stop Run are returned by
+// Run, not told here.
+func WithOnError(hook func(msg jetstream.Msg, err error)) Option {
+	return func(c *config) { c.onError = hook }
+}
 
 // WithDoubleAck makes Run ack with DoubleAck, which waits for the server
 // to confirm the ack (a plain Ack returning nil only means it was queued).
@@ -187,6 +237,10 @@ func defaultBackOff() retry.BackOff {
 // deadline, and returns that error. A nil ctx, cons, r or h is an error
 // (ants.ErrNilContext, ErrNilConsumer, ants.ErrNilRunner, ErrNilHandler),
 // and so is a consumer with a BackOff list (ErrConsumerBackOff).
+//
+// r runs each message as a task (SubmitCtx) and must recover a task's
+// panic, as ants' pools do: Run panics again on the worker after a
+// handler's panic (see the package doc).
 func Run(ctx context.Context, cons jetstream.Consumer, r ants.Runner, h Handler, opts ...Option) error {
 	switch {
 	case ctx == nil:
@@ -214,7 +268,7 @@ func Run(ctx context.Context, cons jetstream.Consumer, r ants.Runner, h Handler,
 	if len(info.Config.BackOff) > 0 {
 		return ErrConsumerBackOff
 	}
-	s := &session{cfg: cfg, handler: h, runner: r, maxDeliver: info.Config.MaxDeliver}
+	s := &session{cfg: cfg, cons: cons, handler: h, runner: r, maxDeliver: info.Config.MaxDeliver}
 	if s.cfg.newBackOff == nil {
 		s.cfg.newBackOff = defaultBackOff
 	}
@@ -225,105 +279,206 @@ func Run(ctx context.Context, cons jetstream.Consumer, r ants.Runner, h Handler,
 		}
 		s.cfg.progress = ackWait / 2
 	}
-	n := s.cfg.inFlight
-	if n <= 0 {
-		n = 2 * runtime.GOMAXPROCS(0)
+	s.bound = s.cfg.inFlight
+	if s.bound <= 0 {
+		s.bound = 2 * runtime.GOMAXPROCS(0)
 		if c, ok := r.(interface{ Cap() int }); ok && c.Cap() > 0 {
-			n = c.Cap()
+			s.bound = c.Cap()
 		}
-	}
-	iter, err := cons.Messages(jetstream.PullMaxMessages(n))
-	if err != nil {
-		return fmt.Errorf("natsjs: %w", err)
 	}
 	s.hctx, s.cancelHandlers = context.WithCancel(context.WithoutCancel(ctx))
 	defer s.cancelHandlers()
-	s.slots = make(chan struct{}, n)
-	s.running = make(map[*job]struct{})
+	var cancelSubmit context.CancelCauseFunc
+	s.submitCtx, cancelSubmit = context.WithCancelCause(ctx)
+	defer cancelSubmit(nil)
+	s.fail = cancelSubmit
+	s.wake = make(chan struct{}, 1)
+	s.held = make(map[*job]struct{})
 	stopProgress := s.startProgress()
 	defer stopProgress()
 
-	back, runErr := s.pull(ctx, iter)
-	return s.stop(iter, back, runErr)
+	return s.stop(s.loop(ctx))
 }
 
 // session is one Run.
+//
+// Its goroutines: Run's own (loop, then stop), which opens the pulls and
+// submits the messages; the client's, which delivers messages to receive;
+// the workers running process; and the InProgress goroutine
+// (startProgress), which Run stops before it returns.
 type session struct {
 	cfg        config
+	cons       jetstream.Consumer
 	handler    Handler
 	runner     ants.Runner
 	maxDeliver int
+	bound      int // the in-flight bound: messages held at most
+	log        rateLog
 
 	hctx           context.Context // the handlers': live until the drain deadline after a stop
 	cancelHandlers context.CancelFunc
-	slots          chan struct{} // one per message pulled and not finished (the in-flight bound)
-	wg             sync.WaitGroup
+	submitCtx      context.Context         // ends with Run's ctx, or when fail is called
+	fail           context.CancelCauseFunc // ends submitCtx with the error that stops Run
+	wake           chan struct{}           // (1) tells loop to look again: a message came, one left, an error
+	wg             sync.WaitGroup          // one per message submitted, until process returns
 
-	mu      sync.Mutex        // guards running
-	running map[*job]struct{} // handlers running, for InProgress and the final nak
+	// mu guards the fields below and job.progress. It is taken last: no
+	// other lock, no hook and no call to the client under it.
+	mu sync.Mutex
+	// held is every message this process holds and has not settled or
+	// handed back: the ones waiting in queue, and the ones submitted.
+	// len(held) + reserved <= bound.
+	held     map[*job]struct{}
+	queue    []*job                   // received and not yet submitted, in their order
+	reserved int                      // messages the open pull may still deliver; 0: no pull open
+	pull     jetstream.ConsumeContext // the last pull opened, or nil
 }
 
 // job is one message in this process's hands.
 type job struct {
 	msg      jetstream.Msg
-	settled  atomic.Bool // acked, nak'ed or termed: by the handler's end, or by Run's final nak
-	progress time.Time   // the last InProgress (or the start); guarded by session.mu
+	settled  atomic.Bool // acked, nak'ed or termed, or handed back: by its handler's end, or by Run
+	progress time.Time   // its arrival, or the last InProgress; guarded by session.mu
 }
 
-// pull is Run's loop: a slot, then a message, then a worker for it. It
-// returns when ctx ends (err nil), or with the error that stops it, and
-// the message it pulled and could not start, if any, to hand back.
-func (s *session) pull(ctx context.Context, iter jetstream.MessagesContext) (back []jetstream.Msg, err error) {
+// signal wakes loop, if it is not awake already.
+func (s *session) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// loop is Run's goroutine until a stop: it opens a pull for the room left
+// under the in-flight bound whenever none is open, and submits the
+// messages that came, in order. It returns nil when ctx ends, or the error
+// that stops Run.
+func (s *session) loop(ctx context.Context) error {
+	var ended <-chan struct{} // the open pull's Closed, if it may end early
 	for {
-		select {
-		case s.slots <- struct{}{}:
-		case <-ctx.Done():
-			return nil, nil
-		}
-		msg, err := iter.Next(jetstream.NextContext(ctx))
-		if err != nil {
-			<-s.slots
-			switch {
-			case ctx.Err() != nil:
-				return nil, nil
-			case errors.Is(err, jetstream.ErrNoHeartbeat):
-				continue // the iterator goes on pulling
-			}
-			return nil, fmt.Errorf("natsjs: %w", err)
-		}
-		j := &job{msg: msg}
-		s.wg.Add(1)
-		if err := s.runner.SubmitCtx(ctx, func(context.Context) { s.process(j) }); err != nil {
-			s.wg.Done()
-			<-s.slots
+		if s.submitCtx.Err() != nil {
 			if ctx.Err() != nil {
-				return []jetstream.Msg{msg}, nil
+				return nil
 			}
-			return []jetstream.Msg{msg}, fmt.Errorf("natsjs: %w", err)
+			return context.Cause(s.submitCtx)
+		}
+		s.mu.Lock()
+		var next *job
+		if len(s.queue) > 0 {
+			next = s.queue[0]
+			s.queue[0] = nil
+			s.queue = s.queue[1:]
+		}
+		room := 0
+		if s.reserved == 0 {
+			room = s.bound - len(s.held)
+			s.reserved = max(room, 0)
+		}
+		s.mu.Unlock()
+
+		if room > 0 {
+			ended = s.open(room)
+		}
+		if next == nil {
+			select {
+			case <-s.wake:
+			case <-s.submitCtx.Done():
+			case <-ended:
+				// The client ended the pull before it delivered what it
+				// was opened for: open another for the room left.
+				ended = nil
+				s.mu.Lock()
+				s.reserved = 0
+				s.mu.Unlock()
+			}
+			continue
+		}
+		s.wg.Add(1)
+		if err := s.runner.SubmitCtx(s.submitCtx, func(context.Context) { s.process(next) }); err != nil {
+			s.wg.Done()
+			s.mu.Lock()
+			s.queue = append([]*job{next}, s.queue...) // handed back by stop
+			s.mu.Unlock()
+			if s.submitCtx.Err() == nil {
+				s.fail(fmt.Errorf("natsjs: %w", err))
+			}
 		}
 	}
 }
 
-// stop ends Run: it stops pulling and hands back what it pulled and did not
-// start, lets the running handlers finish until the drain deadline (at
-// once if runErr, the reason Run stops, is not nil), cancels them, and naks
-// what is left. It returns runErr.
-func (s *session) stop(iter jetstream.MessagesContext, back []jetstream.Msg, runErr error) error {
-	iter.Drain()
-	for {
-		// After Drain, Next gives what was buffered, then says closed; a
-		// bound keeps a server that never confirms the drain from holding
-		// Run for ever.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		msg, err := iter.Next(jetstream.NextContext(ctx))
-		cancel()
-		if err != nil {
-			break
-		}
-		back = append(back, msg)
+// open opens a pull of n messages: the client asks the server for n, and
+// ends the pull once they have come. It returns the channel closed when
+// the pull has ended, or nil if it could not open one, and then stops Run.
+func (s *session) open(n int) <-chan struct{} {
+	pull, err := s.cons.Consume(s.receive,
+		jetstream.PullMaxMessages(n), jetstream.StopAfter(n),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) { s.pullError(err) }))
+	if err != nil {
+		s.fail(fmt.Errorf("natsjs: %w", err))
+		return nil
 	}
-	for _, msg := range back { // the pull has ended: these go to other processes
-		_ = msg.Nak()
+	s.mu.Lock()
+	s.pull = pull
+	s.mu.Unlock()
+	return pull.Closed()
+}
+
+// receive takes a message the client delivered: from now on it is held,
+// and marked InProgress until it is settled. It never blocks on a worker.
+func (s *session) receive(msg jetstream.Msg) {
+	j := &job{msg: msg}
+	s.mu.Lock()
+	j.progress = time.Now()
+	s.held[j] = struct{}{}
+	if s.reserved > 0 {
+		s.reserved--
+	}
+	s.queue = append(s.queue, j)
+	s.mu.Unlock()
+	s.signal()
+}
+
+// pullError handles an error of a pull: the ones that end the consumer or
+// the connection stop Run; the client recovers from the others itself, and
+// they are reported.
+func (s *session) pullError(err error) {
+	switch {
+	case errors.Is(err, jetstream.ErrConnectionClosed), errors.Is(err, nats.ErrConnectionClosed),
+		errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound),
+		errors.Is(err, jetstream.ErrBadRequest):
+		s.fail(fmt.Errorf("natsjs: %w", err))
+		s.signal()
+	default:
+		s.report(kindConsume, nil, fmt.Errorf("natsjs: pull: %w", err))
+	}
+}
+
+// stop ends Run: it ends the pull and hands back what it holds and has
+// not submitted, lets the running handlers finish until the drain deadline
+// (at once if runErr, the reason Run stops, is not nil), cancels them, and
+// naks what is left. It returns runErr.
+func (s *session) stop(runErr error) error {
+	s.mu.Lock()
+	pull := s.pull
+	s.mu.Unlock()
+	if pull != nil {
+		// Drain ends the pull request and delivers what the client has:
+		// once it is closed, nothing more comes. A bound keeps a server
+		// that never confirms it from holding Run for ever.
+		pull.Drain()
+		t := time.NewTimer(5 * time.Second)
+		select {
+		case <-pull.Closed():
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	s.mu.Lock()
+	back := s.queue
+	s.queue = nil
+	s.mu.Unlock()
+	for _, j := range back { // the pull has ended: these go to other processes
+		s.giveUp(j)
 	}
 
 	done := make(chan struct{})
@@ -348,60 +503,116 @@ func (s *session) stop(iter jetstream.MessagesContext, back []jetstream.Msg, run
 	}
 	t.Stop()
 	s.mu.Lock()
-	for j := range s.running {
-		if j.settled.CompareAndSwap(false, true) {
-			_ = j.msg.Nak()
-		}
+	rest := make([]*job, 0, len(s.held))
+	for j := range s.held {
+		rest = append(rest, j)
 	}
 	s.mu.Unlock()
+	for _, j := range rest {
+		s.giveUp(j)
+	}
 	return runErr
 }
 
-// process runs the handler on msg, on a worker, and settles the message
-// by what it returned.
+// giveUp naks j's message, without delay, unless it was settled already,
+// and lets it go.
+func (s *session) giveUp(j *job) {
+	if j.settled.CompareAndSwap(false, true) {
+		if err := j.msg.Nak(); err != nil {
+			s.report(kindSettle, j.msg, fmt.Errorf("natsjs: nak: %w", err))
+		}
+	}
+	s.release(j)
+}
+
+// release lets j go: it is no longer held, and its room may be pulled
+// again.
+func (s *session) release(j *job) {
+	s.mu.Lock()
+	delete(s.held, j)
+	s.mu.Unlock()
+	s.signal()
+}
+
+// process runs the handler on j's message, on a worker, and settles the
+// message by what it returned. A panic settles it as a failure, and then
+// goes on, for the pool to count and report; so does runtime.Goexit.
 func (s *session) process(j *job) {
+	defer s.wg.Done()
+	defer s.release(j)
+	if j.settled.Load() {
+		return // Run handed it back while it waited for this worker
+	}
+	returned := false
 	defer func() {
-		<-s.slots
-		s.wg.Done()
+		if returned {
+			return
+		}
+		v := recover()
+		if v == nil { // runtime.Goexit (a nil panic is a *runtime.PanicNilError)
+			s.finish(j, ants.ErrGoexit)
+			return
+		}
+		s.finish(j, &panicError{value: v, stack: debug.Stack()})
+		panic(v) // the pool's: counted, observed, and logged with the stack above
 	}()
-	s.mu.Lock()
-	j.progress = time.Now()
-	s.running[j] = struct{}{}
-	s.mu.Unlock()
+	err := s.handler(s.hctx, j.msg)
+	returned = true
+	s.finish(j, err)
+}
 
-	err := s.call(j.msg)
-
-	s.mu.Lock()
-	delete(s.running, j)
-	s.mu.Unlock()
+// finish reports a handler's failure and settles j's message by err,
+// unless Run has given up on it already.
+func (s *session) finish(j *job, err error) {
 	if !j.settled.CompareAndSwap(false, true) {
 		return // Run gave up on it and nak'ed it already
+	}
+	if err != nil {
+		s.report(kindHandler, j.msg, err)
 	}
 	s.settle(j.msg, err)
 }
 
-// call runs the handler, turning a panic into an error.
-func (s *session) call(msg jetstream.Msg) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("natsjs: handler panicked: %v", v)
-		}
-	}()
-	return s.handler(s.hctx, msg)
+// panicError is a handler's panic, as its message's failure.
+type panicError struct {
+	value any
+	stack []byte
 }
 
-// settle acks, naks or terms msg by the handler's error.
+func (e *panicError) Error() string { return fmt.Sprintf("natsjs: handler panicked: %v", e.value) }
+
+// Format prints Error, and for %+v the stack of the panic after it.
+func (e *panicError) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('+') {
+		fmt.Fprintf(f, "%s\n\n%s", e.Error(), e.stack)
+		return
+	}
+	fmt.Fprint(f, e.Error())
+}
+
+// Unwrap returns the panic's value if it is an error.
+func (e *panicError) Unwrap() error {
+	err, _ := e.value.(error)
+	return err
+}
+
+// settle acks, naks or terms msg by the handler's error, and reports an
+// ack, nak or term that failed.
 func (s *session) settle(msg jetstream.Msg, err error) {
 	if err == nil {
+		var aerr error
 		if s.cfg.doubleAck {
-			_ = msg.DoubleAck(s.hctx)
+			aerr = msg.DoubleAck(s.hctx)
 		} else {
-			_ = msg.Ack()
+			aerr = msg.Ack()
+		}
+		if aerr != nil {
+			s.report(kindSettle, msg, fmt.Errorf("natsjs: ack: %w", aerr))
 		}
 		return
 	}
 	if s.hctx.Err() != nil { // cancelled at the drain deadline: another process takes it now
-		_ = msg.Nak()
+		s.nak(msg, 0)
 		return
 	}
 	var delivered uint64 = 1
@@ -415,14 +626,27 @@ func (s *session) settle(msg jetstream.Msg, err error) {
 	case errors.As(err, &permanent), last:
 		s.term(msg, err)
 	case errors.As(err, &after):
-		_ = msg.NakWithDelay(after.delay)
+		s.nak(msg, after.delay)
 	default:
 		delay, again := s.delay(delivered, err)
 		if !again {
 			s.term(msg, err)
 			return
 		}
-		_ = msg.NakWithDelay(delay)
+		s.nak(msg, delay)
+	}
+}
+
+// nak naks msg with delay d (none if 0), and reports a failure.
+func (s *session) nak(msg jetstream.Msg, d time.Duration) {
+	var err error
+	if d > 0 {
+		err = msg.NakWithDelay(d)
+	} else {
+		err = msg.Nak()
+	}
+	if err != nil {
+		s.report(kindSettle, msg, fmt.Errorf("natsjs: nak: %w", err))
 	}
 }
 
@@ -431,7 +655,9 @@ func (s *session) term(msg jetstream.Msg, err error) {
 	if s.cfg.deadLetter != nil {
 		s.cfg.deadLetter(s.hctx, msg, err)
 	}
-	_ = msg.TermWithReason(truncate(err.Error(), 200))
+	if terr := msg.TermWithReason(truncate(err.Error(), 200)); terr != nil {
+		s.report(kindSettle, msg, fmt.Errorf("natsjs: term: %w", terr))
+	}
 }
 
 // delay is the retry policy's delay after the delivered-th delivery failed
@@ -448,9 +674,18 @@ func (s *session) delay(delivered uint64, err error) (d time.Duration, again boo
 	return d, true
 }
 
-// startProgress starts the goroutine that marks long-running messages
-// InProgress every progress interval, and returns its stop, which waits for
-// it to exit.
+// report tells the WithOnError hook of err, or logs it, rate-limited.
+func (s *session) report(kind errorKind, msg jetstream.Msg, err error) {
+	if s.cfg.onError != nil {
+		s.cfg.onError(msg, err)
+		return
+	}
+	s.log.warn(kind, msg, err)
+}
+
+// startProgress starts the goroutine that marks every held message
+// InProgress every progress interval, whether it runs or waits for a
+// worker, and returns its stop, which waits for it to exit.
 func (s *session) startProgress() (stop func()) {
 	quit, exited := make(chan struct{}), make(chan struct{})
 	every := s.cfg.progress
@@ -458,19 +693,30 @@ func (s *session) startProgress() (stop func()) {
 		defer close(exited)
 		tick := time.NewTicker(max(every/4, time.Millisecond))
 		defer tick.Stop()
+		var due []*job
 		for {
 			select {
 			case <-quit:
 				return
 			case now := <-tick.C:
+				due = due[:0]
 				s.mu.Lock()
-				for j := range s.running {
+				for j := range s.held {
 					if now.Sub(j.progress) >= every {
 						j.progress = now
-						_ = j.msg.InProgress()
+						due = append(due, j)
 					}
 				}
 				s.mu.Unlock()
+				for _, j := range due {
+					if j.settled.Load() {
+						continue
+					}
+					if err := j.msg.InProgress(); err != nil && !j.settled.Load() {
+						s.report(kindProgress, j.msg, fmt.Errorf("natsjs: in progress: %w", err))
+					}
+				}
+				clear(due)
 			}
 		}
 	}()

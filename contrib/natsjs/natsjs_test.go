@@ -30,11 +30,15 @@ func TestMain(m *testing.M) {
 
 // startServer runs an embedded nats-server with JetStream on 127.0.0.1, a
 // random port and a temporary directory, until the test ends.
-func startServer(t testing.TB) *server.Server {
+func startServer(t testing.TB) *server.Server { return startServerOn(t, -1, t.TempDir()) }
+
+// startServerOn runs an embedded nats-server with JetStream on 127.0.0.1,
+// on port (-1: a random one) and store dir, until the test ends or it is
+// shut down.
+func startServerOn(t testing.TB, port int, dir string) *server.Server {
 	t.Helper()
 	s, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
-		NoLog: true, NoSigs: true,
+		Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -78,10 +82,10 @@ func newSetup(t testing.TB, cc jetstream.ConsumerConfig) *setup {
 	return &setup{srv, nc, js, cons}
 }
 
-// connect opens a connection to srv, closed when the test ends.
-func connect(t testing.TB, srv *server.Server) (*nats.Conn, jetstream.JetStream) {
+// connect opens a connection to srv, with opts, closed when the test ends.
+func connect(t testing.TB, srv *server.Server, opts ...nats.Option) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, err := nats.Connect(srv.ClientURL())
+	nc, err := nats.Connect(srv.ClientURL(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,9 +152,9 @@ func runAsync(t testing.TB, cons jetstream.Consumer, r ants.Runner, h natsjs.Han
 	}
 }
 
-func newPool(t testing.TB, n int) *ants.Pool {
+func newPool(t testing.TB, n int, opts ...ants.Option) *ants.Pool {
 	t.Helper()
-	p, err := ants.NewPool(n)
+	p, err := ants.NewPool(n, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +244,7 @@ func TestRunAcksAfterSuccess(t *testing.T) {
 // is told and the message is termed.
 func TestRunRetriesTermsAndDeadLetters(t *testing.T) {
 	s := newSetup(t, jetstream.ConsumerConfig{MaxDeliver: 3, AckWait: 30 * time.Second})
-	p := newPool(t, 4)
+	p := newPool(t, 4, ants.WithPanicHandler(func(any) {})) // jobs.2's panic
 	// jobs.0: permanent; jobs.1: fails once; jobs.2: panics once; jobs.3:
 	// always fails; jobs.4: RetryAfter, always; jobs.5: retry.Permanent;
 	// jobs.6: backoff/v4's Permanent.
@@ -555,10 +559,12 @@ func TestRunReturnsErrorWhenTheConnectionCloses(t *testing.T) {
 }
 
 // A panic in a handler does not crash the process: the message is nak'ed
-// and redelivered, and the pool goes on.
+// and redelivered, the pool's PanicHandler gets the value, and the pool
+// goes on.
 func TestRunSurvivesAPanic(t *testing.T) {
 	s := newSetup(t, jetstream.ConsumerConfig{})
-	p := newPool(t, 2)
+	panics := make(chan any, 1)
+	p := newPool(t, 2, ants.WithPanicHandler(func(v any) { panics <- v }))
 	s.publish(t, 1)
 	ok := make(chan uint64, 1)
 	stop := runAsync(t, s.cons, p, func(ctx context.Context, msg jetstream.Msg) error {
@@ -570,6 +576,9 @@ func TestRunSurvivesAPanic(t *testing.T) {
 	}, natsjs.WithBackOff(func() backoff.BackOff { return backoff.NewConstantBackOff(10 * time.Millisecond) }))
 	if n := <-ok; n != 2 {
 		t.Errorf("succeeded on delivery %d, want 2", n)
+	}
+	if v := <-panics; v != "handler bug" {
+		t.Errorf("the PanicHandler got %v, want the handler's value", v)
 	}
 	s.settled(t, 5*time.Second)
 	if err := stop(); err != nil {

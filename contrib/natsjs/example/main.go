@@ -44,7 +44,7 @@ func main() {
 
 // tally is what one consumer did.
 type tally struct {
-	done, retried, dead atomic.Int64
+	done, retried, dead, told atomic.Int64 // told: failures WithOnError was told of
 }
 
 // run publishes jobs jobs and consumes them with consumers consumers,
@@ -167,6 +167,7 @@ func run(ctx context.Context, out io.Writer, url string, jobs, consumers int) er
 			defer wg.Done()
 			errs[i] = natsjs.Run(cctx, cons, pool, handler(&tallies[i]),
 				natsjs.WithDeadLetter(deadLetter(&tallies[i])),
+				natsjs.WithOnError(func(jetstream.Msg, error) { tallies[i].told.Add(1) }),
 				natsjs.WithBackOff(func() backoff.BackOff { return backoff.NewConstantBackOff(100 * time.Millisecond) }),
 				natsjs.WithDrainTimeout(2*time.Second))
 		}()
@@ -202,7 +203,7 @@ func run(ctx context.Context, out io.Writer, url string, jobs, consumers int) er
 		if i == 0 {
 			note = fmt.Sprintf(" (stopped %v in)", stopAt.Sub(start).Round(time.Millisecond))
 		}
-		fmt.Fprintf(out, "consumer %d%s: %d done, %d failures retried, %d dead-lettered\n", i, note, t.done.Load(), t.retried.Load(), t.dead.Load())
+		fmt.Fprintf(out, "consumer %d%s: %d done, %d failures retried, %d dead-lettered, %d errors told\n", i, note, t.done.Load(), t.retried.Load(), t.dead.Load(), t.told.Load())
 	}
 	// Nothing lost: every job done, or dead-lettered for a reason; none both.
 	doneJobs, twice := 0, 0
