@@ -45,6 +45,12 @@ type KeyedGroup[K comparable] struct {
 	lanes   map[K]*lane[K]   // the keys with work: a task accepted and not finished
 	running map[int]*lane[K] // the lane of each task handed to the pool, by index
 	ready   laneQueue[K]     // lanes whose next task may start, oldest first (it waits for a WithLimit slot)
+
+	// With WithRateLimit: the tasks whose turn has come, oldest first,
+	// waiting for the limiter, and whether the one goroutine that waits
+	// for it on their behalf runs (it exits once throttled is empty).
+	throttled  queue.FIFO[keyedTask]
+	throttling bool
 }
 
 // lane is one key's work: whether a task of it is handed to the pool (at
@@ -204,38 +210,74 @@ func (kg *KeyedGroup[K]) startLocked() []keyedTask {
 	return start
 }
 
-// start hands tasks, each holding its slot, to the pool, after the rate
-// limit if any: then each waits on a goroutine of its own, counted in the
-// pool's run, so that neither the caller (Go never waits for a worker) nor
-// a worker (the hook of a finished task) waits.
+// start hands tasks, each holding its slot, to the pool. With a rate
+// limit they join the throttled list instead, and one goroutine of the
+// group, counted in the pool's run, waits for the limiter for each in turn
+// (a limiter lets attempts through one at a time anyway), so that neither
+// the caller (Go never waits for a worker) nor a worker (the hook of a
+// finished task) waits, and a throttled task holds no goroutine of its
+// own.
 func (kg *KeyedGroup[K]) start(tasks []keyedTask) {
-	g := kg.g
-	for _, t := range tasks {
-		if g.cfg.limiter == nil {
+	if kg.g.cfg.limiter == nil {
+		for _, t := range tasks {
 			kg.dispatch(t)
-			continue
 		}
-		r, ok := g.pool.hold(1)
-		if !ok {
-			kg.dispatch(t) // refused: the pool is released
-			continue
-		}
-		go func() {
-			defer r.exit()
-			ctx, cancel := context.WithCancel(g.ctx)
-			defer cancel()
-			defer context.AfterFunc(r.ctx, cancel)()
-			switch err := g.throttle(ctx); {
-			case err == nil:
-				kg.dispatch(t)
-			case g.ctx.Err() != nil || r.ctx.Err() != nil:
-				kg.dispatch(t) // it is skipped, or refused, where it lands
-			default:
-				g.unaccept()
-				g.end(t.i, err)
-			}
-		}()
+		return
 	}
+	if len(tasks) == 0 {
+		return
+	}
+	kg.mu.Lock()
+	for _, t := range tasks {
+		kg.throttled.Push(t)
+	}
+	if kg.throttling {
+		kg.mu.Unlock()
+		return
+	}
+	kg.throttling = true
+	kg.mu.Unlock()
+	r, ok := kg.g.pool.hold(1)
+	if !ok { // the pool is released: every task is refused where it lands
+		for t, ok := kg.nextThrottled(); ok; t, ok = kg.nextThrottled() {
+			kg.dispatch(t)
+		}
+		return
+	}
+	go kg.throttle(r)
+}
+
+// throttle waits for the limiter for each throttled task in turn and hands
+// it to the pool, until none is left. The wait ends early when the group's
+// context is done or the pool is released; the task is then handed over
+// all the same, to be skipped or refused where it lands.
+func (kg *KeyedGroup[K]) throttle(r *run) {
+	defer r.exit()
+	g := kg.g
+	ctx, cancel := context.WithCancel(g.ctx)
+	defer cancel()
+	defer context.AfterFunc(r.ctx, cancel)()
+	for t, ok := kg.nextThrottled(); ok; t, ok = kg.nextThrottled() {
+		switch err := g.throttle(ctx); {
+		case err == nil, g.ctx.Err() != nil, r.ctx.Err() != nil:
+			kg.dispatch(t)
+		default: // the limiter's own error (say, a wait past the context's deadline)
+			g.unaccept()
+			g.end(t.i, err)
+		}
+	}
+}
+
+// nextThrottled takes the oldest throttled task, or reports that none is
+// left, and then that the throttling goroutine is gone.
+func (kg *KeyedGroup[K]) nextThrottled() (keyedTask, bool) {
+	kg.mu.Lock()
+	defer kg.mu.Unlock()
+	t, ok := kg.throttled.Pop()
+	if !ok {
+		kg.throttling = false
+	}
+	return t, ok
 }
 
 // dispatch hands t to the pool; if the pool is released, t ends with

@@ -406,6 +406,7 @@ func TestRateLimitPace(t *testing.T) {
 		t.Run(fmt.Sprint("keyed=", keyed), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				const n = 1000
+				before := runtime.NumGoroutine()
 				p, _ := ants.NewPool(4)
 				l := rate.NewLimiter(500, 1)
 				var mu sync.Mutex
@@ -422,7 +423,7 @@ func TestRateLimitPace(t *testing.T) {
 					kg := ants.NewKeyedGroup[int](context.Background(), p, ants.WithRateLimit(l))
 					go func() {
 						for i := range n {
-							kg.Go(i%7, task)
+							kg.Go(i%100, task)
 						}
 						close(submitted)
 					}()
@@ -437,12 +438,13 @@ func TestRateLimitPace(t *testing.T) {
 					}()
 					wait = g.Wait
 				}
-				samples := 0
+				samples, most := 0, 0
 				for {
 					synctest.Wait() // everything waits for the limiter's next token
 					if b := p.Stats().Busy; b != 0 {
 						t.Fatalf("Busy = %d while throttled, want 0", b)
 					}
+					most = max(most, runtime.NumGoroutine())
 					samples++
 					mu.Lock()
 					all := len(starts) == n
@@ -464,6 +466,12 @@ func TestRateLimitPace(t *testing.T) {
 				}
 				if samples < 150 {
 					t.Errorf("sampled Busy %d times, want one every 10ms of the 2s", samples)
+				}
+				// The test, its producer, the pool's (at most 4) workers and
+				// purger, the group's one throttling goroutine, the runtime's
+				// own: a task waiting for the limiter holds no goroutine.
+				if most > before+8 {
+					t.Errorf("up to %d goroutines while throttled (%d before), want no goroutine per waiting task", most, before)
 				}
 			})
 		})

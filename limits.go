@@ -25,8 +25,9 @@ type Limiter interface {
 // from l ends the task with that error.
 //
 // Go waits for l on the caller, after its WithLimit slot; a retry waits on
-// the goroutine of its timer; a KeyedGroup's task, when its key's turn
-// comes, on a goroutine of its own while it waits (Go never waits there).
+// the goroutine of its timer; KeyedGroup tasks whose key's turn has come
+// wait in a list, oldest first, for which one goroutine of the group waits
+// for l in turn (Go never waits there).
 // TryGo takes an attempt only if l has an Allow() bool method (as
 // rate.Limiter does) that allows it now; otherwise it returns false. A nil
 // l means no limit.
