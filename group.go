@@ -425,6 +425,25 @@ func (g *Group) launch(i int, task func(ctx context.Context) error, block bool) 
 // and a Go's task i is skipped (the group's context is done) or failed
 // (the limiter's error).
 func (g *Group) reserve(i int, block bool) bool {
+	if g.cfg.maxPending <= 0 && g.cfg.limiter == nil { // the common case: at most a limit slot
+		switch {
+		case g.sem == nil:
+			return true
+		case block:
+			if g.takeSlot() {
+				return true
+			}
+			g.cancelled(i)
+			return false
+		default:
+			select {
+			case g.sem <- struct{}{}:
+				return true
+			default:
+				return false
+			}
+		}
+	}
 	if block && !g.waitRoom() || !block && !g.room() {
 		if block {
 			g.cancelled(i)
