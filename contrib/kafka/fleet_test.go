@@ -1,0 +1,3 @@
+package antskafka_test
+
+func runFleetChild() bool { return false }
