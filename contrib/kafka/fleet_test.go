@@ -1,3 +1,328 @@
 package antskafka_test
 
-func runFleetChild() bool { return false }
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/antspool/ants"
+	antskafka "github.com/antspool/ants/contrib/kafka"
+)
+
+// The fleet test's consumer processes are this test binary, started again
+// with these variables set; TestMain hands them to runFleetChild.
+const (
+	fleetBrokersEnv = "ANTSKAFKA_FLEET_BROKERS"
+	fleetIDEnv      = "ANTSKAFKA_FLEET_ID"
+)
+
+// runFleetChild is one consumer process of the fleet test, if the
+// environment says so: it runs Run in the group "fleet" until SIGINT,
+// writing to stdout its member id at each assignment ("M id") and each
+// record it handled ("H partition offset key"), unbuffered, before the
+// handler returns, so a line the parent reads may lack its commit if the
+// process dies, never the reverse. It reports whether it ran.
+func runFleetChild() bool {
+	brokers := os.Getenv(fleetBrokersEnv)
+	if brokers == "" {
+		return false
+	}
+	id := os.Getenv(fleetIDEnv)
+	fail := func(err error) {
+		fmt.Fprintf(os.Stderr, "fleet child %s: %v\n", id, err)
+		os.Exit(1)
+	}
+	var outMu sync.Mutex
+	say := func(format string, args ...any) {
+		outMu.Lock()
+		defer outMu.Unlock()
+		_, _ = fmt.Fprintf(os.Stdout, format+"\n", args...)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cl, err := kgo.NewClient(append(antskafka.ClientOpts(),
+		kgo.SeedBrokers(strings.Split(brokers, ",")...),
+		kgo.ConsumerGroup("fleet"),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(50*time.Millisecond),
+		kgo.SessionTimeout(time.Second),
+		kgo.HeartbeatInterval(100*time.Millisecond),
+		kgo.OnPartitionsAssigned(func(_ context.Context, cl *kgo.Client, m map[string][]int32) {
+			member, _ := cl.GroupMetadata()
+			say("M %s %d", member, len(m[topic]))
+		}),
+	)...)
+	if err != nil {
+		fail(err)
+	}
+	pool, _ := ants.NewPool(16)
+	err = antskafka.Run(ctx, cl, pool, func(ctx context.Context, rec *kgo.Record) error {
+		spinFor(50 * time.Microsecond) // the work
+		say("H %d %d %s", rec.Partition, rec.Offset, rec.Key)
+		return nil
+	}, antskafka.WithCommitInterval(100*time.Millisecond))
+	if err != nil {
+		fail(err)
+	}
+	cl.Close()
+	if err := pool.ReleaseContext(context.Background()); err != nil {
+		fail(err)
+	}
+	os.Exit(0)
+	return true
+}
+
+func spinFor(d time.Duration) {
+	for start := time.Now(); time.Since(start) < d; {
+	}
+}
+
+// fleetLog gathers what the processes report, and the commits the
+// cluster receives.
+type fleetLog struct {
+	mu       sync.Mutex
+	handled  map[[2]int64][]int // partition/offset -> the processes that handled it, in order
+	members  map[string]int     // member id -> process
+	commits  []fleetCommit
+	byProc   []map[string][]int64 // process -> partition/key -> offsets handled, in order
+	joined   int
+	distinct int
+	events   map[int]chan struct{} // distinct count -> closed on reaching it
+	allIn    chan struct{}         // every process has an assignment
+}
+
+type fleetCommit struct {
+	member    string
+	partition int32
+	offset    int64
+}
+
+func (l *fleetLog) read(t *testing.T, proc int, r io.Reader, wg *sync.WaitGroup) {
+	defer wg.Done()
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		l.mu.Lock()
+		switch {
+		case strings.HasPrefix(line, "M "):
+			var member string
+			var n int
+			fmt.Sscanf(line, "M %s %d", &member, &n)
+			if _, seen := l.members[member]; !seen && n > 0 {
+				l.joined++
+				if l.joined == len(l.byProc) {
+					close(l.allIn)
+				}
+			}
+			if n > 0 {
+				l.members[member] = proc
+			}
+		case strings.HasPrefix(line, "H "):
+			var p, off int64
+			var key string
+			fmt.Sscanf(line, "H %d %d %s", &p, &off, &key)
+			id := [2]int64{p, off}
+			if len(l.handled[id]) == 0 {
+				l.distinct++
+				if ch := l.events[l.distinct]; ch != nil {
+					close(ch)
+				}
+			}
+			l.handled[id] = append(l.handled[id], proc)
+			k := fmt.Sprintf("%d/%s", p, key)
+			l.byProc[proc][k] = append(l.byProc[proc][k], off)
+		default:
+			t.Errorf("process %d wrote %q", proc, line)
+		}
+		l.mu.Unlock()
+	}
+}
+
+// at returns a channel closed once n distinct records are handled.
+func (l *fleetLog) at(n int) chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ch := make(chan struct{})
+	if l.distinct >= n {
+		close(ch)
+	} else {
+		l.events[n] = ch
+	}
+	return ch
+}
+
+// Three consumer processes share one group; one is killed (SIGKILL)
+// mid-run. Every record is handled at least once, a record is handled
+// twice only if the killed process handled it above its last commit of the
+// partition, key order holds within each process but for redeliveries, and
+// the group ends committed at the end of every partition.
+func TestFleetKilledMemberLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three processes; run without -short")
+	}
+	const records, parts, keys, processes, victim = 20000, 12, 200, 3, 0
+	c := newCluster(t, parts)
+	l := &fleetLog{
+		handled: make(map[[2]int64][]int, records),
+		members: make(map[string]int),
+		byProc:  make([]map[string][]int64, processes),
+		events:  make(map[int]chan struct{}),
+		allIn:   make(chan struct{}),
+	}
+	for i := range l.byProc {
+		l.byProc[i] = make(map[string][]int64)
+	}
+	c.c.ControlKey(int16(kmsg.OffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		r := req.(*kmsg.OffsetCommitRequest)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for _, tp := range r.Topics {
+			for _, p := range tp.Partitions {
+				l.commits = append(l.commits, fleetCommit{r.MemberID, p.Partition, p.Offset})
+			}
+		}
+		return nil, nil, false
+	})
+
+	var readers sync.WaitGroup
+	cmds := make([]*exec.Cmd, processes)
+	for i := range cmds {
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), fleetBrokersEnv+"="+strings.Join(c.addrs, ","), fmt.Sprintf("%s=%d", fleetIDEnv, i))
+		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		readers.Add(1)
+		go l.read(t, i, out, &readers)
+		cmds[i] = cmd
+	}
+	defer func() {
+		for _, cmd := range cmds {
+			if cmd.ProcessState == nil {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+			}
+		}
+	}()
+	select {
+	case <-l.allIn:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the processes did not all get partitions")
+	}
+
+	start := time.Now()
+	killAt, all := l.at(records/5), l.at(records)
+	c.produce(keyed(records, parts, keys)...)
+	select {
+	case <-killAt:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the fleet did not get a fifth of the way")
+	}
+	if err := cmds[victim].Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	_ = cmds[victim].Wait()
+	select {
+	case <-all:
+	case <-time.After(60 * time.Second):
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		t.Fatalf("only %d of %d records handled after the kill", l.distinct, records)
+	}
+	recovered := time.Since(killed)
+	elapsed := time.Since(start)
+	for i, cmd := range cmds {
+		if i == victim {
+			continue
+		}
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("process %d: %v, want a clean exit after SIGINT", i, err)
+		}
+	}
+	readers.Wait()
+
+	ends := make([]int64, parts) // keyed puts record i in partition i % parts
+	for i := range records {
+		ends[i%parts]++
+	}
+	committed := c.committed("fleet")
+	for p := range int32(parts) {
+		if committed[p] != ends[p] {
+			t.Errorf("partition %d committed at %d, want its end, %d", p, committed[p], ends[p])
+		}
+	}
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// The victim's last commit of each partition.
+	last := make(map[int32]int64)
+	for _, cm := range l.commits {
+		if proc, ok := l.members[cm.member]; ok && proc == victim {
+			last[cm.partition] = max(last[cm.partition], cm.offset)
+		}
+	}
+	twice, byVictim := 0, 0
+	for p := range int64(parts) {
+		for off := range ends[p] {
+			who := l.handled[[2]int64{p, off}]
+			if len(who) == 0 {
+				t.Errorf("record %d/%d never handled", p, off)
+				continue
+			}
+			for _, w := range who {
+				if w == victim {
+					byVictim++
+				}
+			}
+			if len(who) == 1 {
+				continue
+			}
+			twice++
+			if who[0] != victim || off < last[int32(p)] {
+				t.Errorf("record %d/%d handled by %v; the victim's last commit of the partition was %d", p, off, who, last[int32(p)])
+			}
+		}
+	}
+	disorder := 0
+	for proc, byKey := range l.byProc {
+		for k, offs := range byKey {
+			var p int64
+			fmt.Sscanf(k, "%d/", &p)
+			for i := 1; i < len(offs); i++ {
+				if offs[i] <= offs[i-1] && len(l.handled[[2]int64{p, offs[i]}]) == 1 {
+					disorder++
+					t.Errorf("process %d, key %s: offset %d after %d", proc, k, offs[i], offs[i-1])
+				}
+			}
+		}
+	}
+	if byVictim == 0 {
+		t.Error("the victim handled nothing before it was killed")
+	}
+	t.Logf("%d records, %d partitions, %d processes, one killed after %d: %d handled by it, %d handled twice "+
+		"(all by it, above its last commit), %d key-order violations; all handled %v after the kill, %v in all (%.0f records/s)",
+		records, parts, processes, records/5, byVictim, twice, disorder,
+		recovered.Round(time.Millisecond), elapsed.Round(time.Millisecond), float64(records)/elapsed.Seconds())
+}
