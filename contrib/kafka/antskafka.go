@@ -289,7 +289,7 @@ func Run(ctx context.Context, cl *kgo.Client, r ants.Runner, h Handler, opts ...
 		}
 	}
 	s := &session{
-		cl: cl, cfg: cfg, handler: h, runner: r, max: n,
+		cl: cl, cfg: cfg, handler: h, runner: r, max: n, resume: n - max(n/4, 1),
 		base:  context.WithoutCancel(ctx),
 		parts: make(map[topicPartition]*partition),
 	}
@@ -374,6 +374,7 @@ type session struct {
 	handler Handler
 	runner  ants.Runner
 	max     int             // records held at most
+	resume  int             // a full poll loop polls again once the records held are down to this: a batch, not one at a time
 	base    context.Context // Run's context without its cancellation: the partitions' parent
 
 	failed context.Context // done when Run must stop on an error: its cause
@@ -392,7 +393,7 @@ type session struct {
 	mu       sync.Mutex // guards the fields below; taken before a partition's mu
 	parts    map[topicPartition]*partition
 	inFlight int           // records accepted and not released
-	room     chan struct{} // closed when inFlight drops below max; nil unless the poll loop waits
+	room     chan struct{} // closed when inFlight drops to resume; nil unless the poll loop waits
 
 	reapers sync.WaitGroup // one per partition let go, until its group's Wait returns
 }
@@ -673,7 +674,7 @@ func (s *session) releaseSlots(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.inFlight -= n
-	if s.room != nil && s.inFlight < s.max {
+	if s.room != nil && s.inFlight <= s.resume {
 		close(s.room)
 		s.room = nil
 	}
