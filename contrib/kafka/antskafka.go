@@ -107,10 +107,14 @@ var (
 //   - kgo.FetchMaxWait(100ms), instead of the 5s default that every
 //     rebalance would wait for. A later FetchMaxWait replaces it.
 //
-// Run returns ErrClientOpts for a client whose options it can tell lack
-// these. The hooks do nothing while no Run uses the client. A client made
-// with them must have AllowRebalance called after each poll of its own:
-// use it only with Run.
+// Run returns ErrClientOpts for a client made without them, or without a
+// group (kgo itself refuses DisableAutoCommit without a group). Options
+// after them may set FetchMaxWait and OnPartitionsAssigned, but must not
+// set OnPartitionsRevoked or OnPartitionsLost: they would replace Run's
+// hooks (which Run cannot tell), and a revoked partition would be let go
+// neither drained nor committed. The hooks do nothing while no Run uses
+// the client. A client made with these options must have AllowRebalance
+// called after each poll of its own: use it only with Run.
 func ClientOpts() []kgo.Opt {
 	return []kgo.Opt{
 		kgo.FetchMaxWait(100 * time.Millisecond),
@@ -203,10 +207,11 @@ func WithDeadLetter(hook func(ctx context.Context, rec *kgo.Record, err error)) 
 }
 
 // WithOnError sets the hook told of the errors Run goes on after: a
-// fetch's, a commit's, a dead-letter hook's panic. It is called from Run's
-// goroutines, never concurrently with itself... unless it is slow; keep it
-// quick and safe for concurrent use. Without one, they are logged with
-// slog at warn level.
+// fetch's, a commit's (a record whose commit failed is committed with a
+// later one, or fetched again by the partition's next owner), a
+// dead-letter hook's panic. It may be called from several of Run's
+// goroutines at once: keep it quick and safe for concurrent use. Without
+// one, they are logged with slog at warn level.
 func WithOnError(hook func(err error)) Option { return func(c *config) { c.onError = hook } }
 
 // WithCommitInterval sets how often Run commits the partitions' watermarks

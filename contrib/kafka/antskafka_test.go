@@ -344,7 +344,8 @@ func TestBadInput(t *testing.T) {
 	pool := newPool(t, 1)
 	h := func(context.Context, *kgo.Record) error { return nil }
 	var nilPool *ants.Pool
-	plain, err := kgo.NewClient(kgo.SeedBrokers(c.addrs...), kgo.ConsumerGroup("bad"), kgo.ConsumeTopics(topic))
+	// Clients of other groups: in "bad" they could take its one partition.
+	plain, err := kgo.NewClient(kgo.SeedBrokers(c.addrs...), kgo.ConsumerGroup("bad-plain"), kgo.ConsumeTopics(topic))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,19 +354,18 @@ func TestBadInput(t *testing.T) {
 	if _, err := kgo.NewClient(append(antskafka.ClientOpts(), kgo.SeedBrokers(c.addrs...), kgo.ConsumeTopics(topic))...); err == nil {
 		t.Error("kgo accepted ClientOpts without a group")
 	}
-	lookalike, err := kgo.NewClient(kgo.SeedBrokers(c.addrs...), kgo.ConsumerGroup("bad"), kgo.ConsumeTopics(topic),
+	lookalike, err := kgo.NewClient(kgo.SeedBrokers(c.addrs...), kgo.ConsumerGroup("bad-lookalike"), kgo.ConsumeTopics(topic),
 		kgo.BlockRebalanceOnPoll(), kgo.DisableAutoCommit()) // the options, but not Run's hooks
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer lookalike.Close()
-	//nolint:staticcheck // a nil context is the point
 	cases := []struct {
 		name string
 		err  error
 		run  func() error
 	}{
-		{"nil ctx", ants.ErrNilContext, func() error { return antskafka.Run(nil, cl, pool, h) }}, //nolint:staticcheck
+		{"nil ctx", ants.ErrNilContext, func() error { return antskafka.Run(nil, cl, pool, h) }}, //lint:ignore SA1012 a nil context is the bad input under test
 		{"nil client", antskafka.ErrNilClient, func() error { return antskafka.Run(context.Background(), nil, pool, h) }},
 		{"nil runner", ants.ErrNilRunner, func() error { return antskafka.Run(context.Background(), cl, nil, h) }},
 		{"nil *Pool", ants.ErrNilRunner, func() error { return antskafka.Run(context.Background(), cl, nilPool, h) }},
