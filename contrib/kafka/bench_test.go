@@ -184,3 +184,74 @@ func consumeBarrier(ctx context.Context, cl *kgo.Client, handle func(*kgo.Record
 		cl.AllowRebalance()
 	}
 }
+
+// BenchmarkHandOver measures a member's leaving: two members run Run on
+// an idle topic; the second stops, records are produced to its partitions,
+// and it closes (leaves the group). Timed: from its Close to the first
+// member having handled those records, with ClientOpts' FetchMaxWait
+// (100ms) and with kgo's default (5s): the partitions it takes over are
+// fetched only once its fetch in flight, on its own idle partitions,
+// returns.
+//
+//	go test -run '^$' -bench HandOver -benchtime 3x .
+func BenchmarkHandOver(b *testing.B) {
+	for _, fw := range []time.Duration{100 * time.Millisecond, 5 * time.Second} {
+		b.Run("FetchMaxWait="+fw.String(), func(b *testing.B) {
+			c := newCluster(b, benchParts)
+			pool := newPool(b, benchPool)
+			b.StopTimer()
+			for range b.N {
+				group := fmt.Sprintf("handover-%d", benchGroups.Add(1))
+				var mu sync.Mutex
+				var secondParts []int32
+				assigned := make(chan struct{}, 2)
+				onAssigned := func(second bool) kgo.Opt {
+					return kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+						if second {
+							mu.Lock()
+							secondParts = append(secondParts, m[topic]...)
+							mu.Unlock()
+						}
+						if len(m) > 0 {
+							assigned <- struct{}{}
+						}
+					})
+				}
+				handled := make(chan struct{}, benchParts)
+				h := func(context.Context, *kgo.Record) error {
+					handled <- struct{}{}
+					return nil
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				first := c.consumer(group, kgo.FetchMaxWait(fw), kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()), onAssigned(false))
+				done1 := runAsync(ctx, first, pool, h)
+				<-assigned
+				ctx2, cancel2 := context.WithCancel(context.Background())
+				second := c.consumer(group, kgo.FetchMaxWait(fw), kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()), onAssigned(true))
+				done2 := runAsync(ctx2, second, pool, h)
+				<-assigned
+				for len(handled) > 0 {
+					<-handled
+				}
+				cancel2()
+				<-done2
+				mu.Lock()
+				recs := make([]*kgo.Record, len(secondParts))
+				for i, p := range secondParts {
+					recs[i] = &kgo.Record{Partition: p}
+				}
+				mu.Unlock()
+				c.produce(recs...)
+				b.StartTimer()
+				second.Close()
+				for range recs {
+					<-handled
+				}
+				b.StopTimer()
+				cancel()
+				<-done1
+				first.Close()
+			}
+		})
+	}
+}

@@ -102,6 +102,9 @@ type fleetLog struct {
 	distinct int
 	events   map[int]chan struct{} // distinct count -> closed on reaching it
 	allIn    chan struct{}         // every process has an assignment
+	ends     []int64               // each partition's end
+	atEnd    int                   // partitions committed at their end
+	settled  chan struct{}         // closed once every partition is
 }
 
 type fleetCommit struct {
@@ -185,6 +188,12 @@ func TestFleetKilledMemberLosesNothing(t *testing.T) {
 	for i := range l.byProc {
 		l.byProc[i] = make(map[string][]int64)
 	}
+	l.ends = make([]int64, parts) // keyed puts record i in partition i % parts
+	for i := range records {
+		l.ends[i%parts]++
+	}
+	l.settled = make(chan struct{})
+	reached := make(map[int32]bool)
 	c.c.ControlKey(int16(kmsg.OffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		r := req.(*kmsg.OffsetCommitRequest)
 		l.mu.Lock()
@@ -192,6 +201,12 @@ func TestFleetKilledMemberLosesNothing(t *testing.T) {
 		for _, tp := range r.Topics {
 			for _, p := range tp.Partitions {
 				l.commits = append(l.commits, fleetCommit{r.MemberID, p.Partition, p.Offset})
+				if p.Offset == l.ends[p.Partition] && !reached[p.Partition] {
+					reached[p.Partition] = true
+					if l.atEnd++; l.atEnd == parts {
+						close(l.settled)
+					}
+				}
 			}
 		}
 		return nil, nil, false
@@ -250,6 +265,14 @@ func TestFleetKilledMemberLosesNothing(t *testing.T) {
 	}
 	recovered := time.Since(killed)
 	elapsed := time.Since(start)
+	// Every record is handled; the ones the victim left above its last
+	// commit may still be on their way to a second run, after which the
+	// commits reach every partition's end.
+	select {
+	case <-l.settled:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the group's commits did not reach every partition's end")
+	}
 	for i, cmd := range cmds {
 		if i == victim {
 			continue
@@ -263,10 +286,7 @@ func TestFleetKilledMemberLosesNothing(t *testing.T) {
 	}
 	readers.Wait()
 
-	ends := make([]int64, parts) // keyed puts record i in partition i % parts
-	for i := range records {
-		ends[i%parts]++
-	}
+	ends := l.ends
 	committed := c.committed("fleet")
 	for p := range int32(parts) {
 		if committed[p] != ends[p] {

@@ -20,6 +20,7 @@ import (
 func TestRebalanceJoinAndLeave(t *testing.T) {
 	const parts, perPhase = 6, 600
 	c := newCluster(t, parts)
+	w := c.watchCommits()
 	tl := newTally(3 * perPhase)
 	var mu sync.Mutex
 	byMember := make(map[string]int)
@@ -65,6 +66,17 @@ func TestRebalanceJoinAndLeave(t *testing.T) {
 	clB.Close() // leaves the group: a takes b's partitions back
 	c.produce(recs[2*perPhase:]...)
 	tl.await(t)
+	// Every record is handled, but the ones b left above its last commit
+	// may still be on their way to a second run: a stops once its commits
+	// reach every partition's end.
+	w.await(t, func(seen map[int32][]int64) bool {
+		for p := range int32(parts) {
+			if s := seen[p]; len(s) == 0 || s[len(s)-1] != 3*perPhase/parts {
+				return false
+			}
+		}
+		return true
+	})
 	stopA()
 	if err := wait(t, doneA); err != nil {
 		t.Fatal(err)

@@ -242,7 +242,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		defer o.mu.Unlock()
 		return fmt.Errorf("%d records neither handled nor dead-lettered", o.left)
 	}
-	// Stop the others: each commits its partitions at its stop.
+	// Every record is handled or dead-lettered once; those a stopped
+	// member left above its last commit may still be on their way to a
+	// second run: wait for the group's commits to reach every end.
+	if err := awaitCommits(ctx, adm, group, cfg.topic, cfg.partitions); err != nil {
+		return err
+	}
+	// Stop the others.
 	for i := 1; i < cfg.consumers; i++ {
 		stops[i]()
 		if err := <-errs[i]; err != nil {
@@ -281,6 +287,36 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	fmt.Fprintf(out, "nothing lost: every record handled or dead-lettered, the group committed at every partition's end (%v)\n",
 		time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// awaitCommits waits until the group's committed offset of every
+// partition of topic is the partition's end, checking every 20ms, for at
+// most 30 seconds.
+func awaitCommits(ctx context.Context, adm *kadm.Client, group, topic string, partitions int32) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		committed, err := adm.FetchOffsets(ctx, group)
+		if err != nil {
+			return err
+		}
+		ends, err := adm.ListEndOffsets(ctx, topic)
+		if err != nil {
+			return err
+		}
+		atEnd := int32(0)
+		ends.Each(func(e kadm.ListedOffset) {
+			if c, ok := committed.Lookup(topic, e.Partition); ok && c.At == e.Offset {
+				atEnd++
+			}
+		})
+		if atEnd == partitions {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d partitions of %d committed short of their end", partitions-atEnd, partitions)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // produce writes cfg.records records: value i, key "k<i mod 100>".
