@@ -197,10 +197,10 @@ func consumeBarrier(ctx context.Context, cl *kgo.Client, handle func(*kgo.Record
 func BenchmarkHandOver(b *testing.B) {
 	for _, fw := range []time.Duration{100 * time.Millisecond, 5 * time.Second} {
 		b.Run("FetchMaxWait="+fw.String(), func(b *testing.B) {
-			c := newCluster(b, benchParts)
 			pool := newPool(b, benchPool)
 			b.StopTimer()
 			for range b.N {
+				c := newCluster(b, benchParts) // an empty topic: the members start at its start
 				group := fmt.Sprintf("handover-%d", benchGroups.Add(1))
 				var mu sync.Mutex
 				var secondParts []int32
@@ -223,11 +223,11 @@ func BenchmarkHandOver(b *testing.B) {
 					return nil
 				}
 				ctx, cancel := context.WithCancel(context.Background())
-				first := c.consumer(group, kgo.FetchMaxWait(fw), kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()), onAssigned(false))
+				first := c.consumer(group, kgo.FetchMaxWait(fw), onAssigned(false))
 				done1 := runAsync(ctx, first, pool, h)
 				<-assigned
 				ctx2, cancel2 := context.WithCancel(context.Background())
-				second := c.consumer(group, kgo.FetchMaxWait(fw), kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()), onAssigned(true))
+				second := c.consumer(group, kgo.FetchMaxWait(fw), onAssigned(true))
 				done2 := runAsync(ctx2, second, pool, h)
 				<-assigned
 				for len(handled) > 0 {
@@ -251,6 +251,7 @@ func BenchmarkHandOver(b *testing.B) {
 				cancel()
 				<-done1
 				first.Close()
+				c.c.Close()
 			}
 		})
 	}
