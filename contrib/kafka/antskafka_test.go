@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/antspool/ants"
@@ -229,7 +230,7 @@ func TestRetriesAndDeadLetter(t *testing.T) {
 		}
 		return nil
 	},
-		antskafka.WithBackOff(func() retry.BackOff { return &constant{d: time.Millisecond, left: 2} }),
+		antskafka.WithBackOff(func() backoff.BackOff { return backoff.WithMaxRetries(backoff.NewConstantBackOff(time.Millisecond), 2) }),
 		antskafka.WithDeadLetter(func(ctx context.Context, rec *kgo.Record, err error) {
 			mu.Lock()
 			dead[string(rec.Value)] = err
@@ -270,22 +271,6 @@ func TestRetriesAndDeadLetter(t *testing.T) {
 		t.Errorf("panic's error %#v, want an *ants.PanicError with the value and a stack", dead["panics"])
 	}
 }
-
-// constant is a policy of left retries after d each.
-type constant struct {
-	d    time.Duration
-	left int
-}
-
-func (c *constant) NextBackOff() time.Duration {
-	if c.left == 0 {
-		return retry.Stop
-	}
-	c.left--
-	return c.d
-}
-
-func (c *constant) Reset() {}
 
 // Past the in-flight bound Run pauses fetching, and takes no more records
 // until one finishes.

@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,8 +20,9 @@ import (
 	antskafka "github.com/antspool/ants/contrib/kafka"
 )
 
-// The fleet test's consumer processes are this test binary, started again
-// with these variables set; TestMain hands them to runFleetChild.
+// A member process of the fleet test is this test binary run with these
+// set in its environment: TestMain then runs runFleetChild instead of the
+// tests.
 const (
 	fleetBrokersEnv = "ANTSKAFKA_FLEET_BROKERS"
 	fleetIDEnv      = "ANTSKAFKA_FLEET_ID"
@@ -35,14 +35,15 @@ const (
 // handler returns, so a line the parent reads may lack its commit if the
 // process dies, never the reverse. It reports whether it ran.
 func runFleetChild() bool {
-	brokers := os.Getenv(fleetBrokersEnv)
-	if brokers == "" {
+	brokers, isChild := os.LookupEnv(fleetBrokersEnv)
+	if !isChild {
 		return false
 	}
-	id := os.Getenv(fleetIDEnv)
-	fail := func(err error) {
-		fmt.Fprintf(os.Stderr, "fleet child %s: %v\n", id, err)
-		os.Exit(1)
+	exitOn := func(err error) {
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "fleet member %s: %v\n", os.Getenv(fleetIDEnv), err)
+			os.Exit(1)
+		}
 	}
 	var outMu sync.Mutex
 	say := func(format string, args ...any) {
@@ -65,29 +66,17 @@ func runFleetChild() bool {
 			say("M %s %d", member, len(m[topic]))
 		}),
 	)...)
-	if err != nil {
-		fail(err)
-	}
+	exitOn(err)
 	pool, _ := ants.NewPool(16)
 	err = antskafka.Run(ctx, cl, pool, func(ctx context.Context, rec *kgo.Record) error {
-		spinFor(50 * time.Microsecond) // the work
 		say("H %d %d %s", rec.Partition, rec.Offset, rec.Key)
 		return nil
 	}, antskafka.WithCommitInterval(100*time.Millisecond))
-	if err != nil {
-		fail(err)
-	}
+	exitOn(err)
 	cl.Close()
-	if err := pool.ReleaseContext(context.Background()); err != nil {
-		fail(err)
-	}
+	exitOn(pool.ReleaseContext(context.Background()))
 	os.Exit(0)
 	return true
-}
-
-func spinFor(d time.Duration) {
-	for start := time.Now(); time.Since(start) < d; {
-	}
 }
 
 // fleetLog gathers what the processes report, and the commits the
@@ -113,7 +102,10 @@ type fleetCommit struct {
 	offset    int64
 }
 
-func (l *fleetLog) read(t *testing.T, proc int, r io.Reader, wg *sync.WaitGroup) {
+// read takes in what process proc writes on r until EOF. The victim's last
+// line may be cut short by the kill: its lines that do not parse are left
+// out.
+func (l *fleetLog) read(t *testing.T, proc int, victim bool, r io.Reader, wg *sync.WaitGroup) {
 	defer wg.Done()
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
@@ -123,7 +115,10 @@ func (l *fleetLog) read(t *testing.T, proc int, r io.Reader, wg *sync.WaitGroup)
 		case strings.HasPrefix(line, "M "):
 			var member string
 			var n int
-			fmt.Sscanf(line, "M %s %d", &member, &n)
+			if _, err := fmt.Sscanf(line, "M %s %d", &member, &n); err != nil {
+				l.bad(t, proc, victim, line)
+				break
+			}
 			if _, seen := l.members[member]; !seen && n > 0 {
 				l.joined++
 				if l.joined == len(l.byProc) {
@@ -136,7 +131,10 @@ func (l *fleetLog) read(t *testing.T, proc int, r io.Reader, wg *sync.WaitGroup)
 		case strings.HasPrefix(line, "H "):
 			var p, off int64
 			var key string
-			fmt.Sscanf(line, "H %d %d %s", &p, &off, &key)
+			if _, err := fmt.Sscanf(line, "H %d %d %s", &p, &off, &key); err != nil {
+				l.bad(t, proc, victim, line)
+				break
+			}
 			id := [2]int64{p, off}
 			if len(l.handled[id]) == 0 {
 				l.distinct++
@@ -148,9 +146,16 @@ func (l *fleetLog) read(t *testing.T, proc int, r io.Reader, wg *sync.WaitGroup)
 			k := fmt.Sprintf("%d/%s", p, key)
 			l.byProc[proc][k] = append(l.byProc[proc][k], off)
 		default:
-			t.Errorf("process %d wrote %q", proc, line)
+			l.bad(t, proc, victim, line)
 		}
 		l.mu.Unlock()
+	}
+}
+
+// bad reports a line that does not parse, unless the victim wrote it.
+func (l *fleetLog) bad(t *testing.T, proc int, victim bool, line string) {
+	if !victim {
+		t.Errorf("process %d wrote %q", proc, line)
 	}
 }
 
@@ -218,15 +223,22 @@ func TestFleetKilledMemberLosesNothing(t *testing.T) {
 		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), fleetBrokersEnv+"="+strings.Join(c.addrs, ","), fmt.Sprintf("%s=%d", fleetIDEnv, i))
 		cmd.Stderr = os.Stderr
-		out, err := cmd.StdoutPipe()
+		// A pipe of our own, not StdoutPipe: Wait closes that one, and with
+		// it the lines a killed member wrote and we have not read yet.
+		out, in, err := os.Pipe()
 		if err != nil {
 			t.Fatal(err)
 		}
+		cmd.Stdout = in
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		in.Close() // the member holds the write end: EOF when it exits
 		readers.Add(1)
-		go l.read(t, i, out, &readers)
+		go func() {
+			defer out.Close()
+			l.read(t, i, i == victim, out, &readers)
+		}()
 		cmds[i] = cmd
 	}
 	defer func() {
@@ -237,21 +249,13 @@ func TestFleetKilledMemberLosesNothing(t *testing.T) {
 			}
 		}
 	}()
-	select {
-	case <-l.allIn:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the processes did not all get partitions")
-	}
+	within(t, 30*time.Second, l.allIn, "every member to get partitions")
 
 	start := time.Now()
 	killAt, all := l.at(records/5), l.at(records)
 	c.produce(keyed(records, parts, keys)...)
-	select {
-	case <-killAt:
-	case <-time.After(60 * time.Second):
-		t.Fatal("the fleet did not get a fifth of the way")
-	}
-	if err := cmds[victim].Process.Signal(syscall.SIGKILL); err != nil {
+	within(t, 60*time.Second, killAt, "a fifth of the records")
+	if err := cmds[victim].Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)
 	}
 	killed := time.Now()
@@ -268,20 +272,14 @@ func TestFleetKilledMemberLosesNothing(t *testing.T) {
 	// Every record is handled; the ones the victim left above its last
 	// commit may still be on their way to a second run, after which the
 	// commits reach every partition's end.
-	select {
-	case <-l.settled:
-	case <-time.After(60 * time.Second):
-		t.Fatal("the group's commits did not reach every partition's end")
+	within(t, 60*time.Second, l.settled, "the group's commits to reach every partition's end")
+	survivors := append(cmds[:victim:victim], cmds[victim+1:]...)
+	for _, cmd := range survivors { // all stop at once: none takes the others' partitions
+		_ = cmd.Process.Signal(os.Interrupt)
 	}
-	for i, cmd := range cmds {
-		if i == victim {
-			continue
-		}
-		if err := cmd.Process.Signal(os.Interrupt); err != nil {
-			t.Fatal(err)
-		}
+	for _, cmd := range survivors {
 		if err := cmd.Wait(); err != nil {
-			t.Errorf("process %d: %v, want a clean exit after SIGINT", i, err)
+			t.Errorf("a member exited with %v after SIGINT; want 0", err)
 		}
 	}
 	readers.Wait()

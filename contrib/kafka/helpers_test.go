@@ -194,3 +194,13 @@ func wait(t testing.TB, done <-chan error) error {
 		return nil
 	}
 }
+
+// within waits for ch to close, or fails the test after d.
+func within(t testing.TB, d time.Duration, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(d):
+		t.Fatalf("waited %v for %s", d, what)
+	}
+}

@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -33,7 +34,6 @@ import (
 
 	"github.com/antspool/ants"
 	antskafka "github.com/antspool/ants/contrib/kafka"
-	"github.com/antspool/ants/retry"
 )
 
 func main() {
@@ -192,7 +192,9 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return nil
 	}
 	opts := []antskafka.Option{
-		antskafka.WithBackOff(func() retry.BackOff { return &fixed{d: 5 * time.Millisecond, left: 2} }),
+		antskafka.WithBackOff(func() backoff.BackOff { // two retries, 5ms apart
+			return backoff.WithMaxRetries(backoff.NewConstantBackOff(5*time.Millisecond), 2)
+		}),
 		antskafka.WithDeadLetter(func(ctx context.Context, rec *kgo.Record, err error) { o.settle(rec, true) }),
 		antskafka.WithCommitInterval(200 * time.Millisecond),
 	}
@@ -341,19 +343,3 @@ func startAt(ctx context.Context, adm *kadm.Client, group, topic string, at map[
 	}
 	return resp.Error()
 }
-
-// fixed is a retry policy: left retries, d apart.
-type fixed struct {
-	d    time.Duration
-	left int
-}
-
-func (f *fixed) NextBackOff() time.Duration {
-	if f.left == 0 {
-		return retry.Stop
-	}
-	f.left--
-	return f.d
-}
-
-func (f *fixed) Reset() {}
