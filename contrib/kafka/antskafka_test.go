@@ -382,3 +382,65 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// WithOrder(ByPartition) runs one record of a partition at a time, in
+// offset order, whatever the keys; WithOrder(Unordered) runs records of one
+// key side by side.
+func TestOrderOptions(t *testing.T) {
+	const n, parts = 200, 2
+	for _, tc := range []struct {
+		name  string
+		order antskafka.Order
+		keys  int
+	}{{"ByPartition", antskafka.ByPartition, n}, {"Unordered", antskafka.Unordered, 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(t, parts)
+			c.produce(keyed(n, parts, tc.keys)...)
+			tl := newTally(n)
+			var mu sync.Mutex
+			busy := make(map[int32]int) // partition -> handlers running
+			last := make(map[int32]int64)
+			overlap, disorder, together := 0, 0, 0
+			done := make(chan error, 1)
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() {
+				done <- antskafka.Run(ctx, c.consumer("order-"+tc.name), newPool(t, 16), func(ctx context.Context, rec *kgo.Record) error {
+					mu.Lock()
+					if busy[rec.Partition] > 0 {
+						overlap++
+					}
+					if l, ok := last[rec.Partition]; ok && rec.Offset < l {
+						disorder++
+					}
+					last[rec.Partition] = rec.Offset
+					busy[rec.Partition]++
+					mu.Unlock()
+					time.Sleep(100 * time.Microsecond) // the work
+					mu.Lock()
+					if busy[rec.Partition] > 1 {
+						together++
+					}
+					busy[rec.Partition]--
+					mu.Unlock()
+					tl.done(rec)
+					return nil
+				}, antskafka.WithOrder(tc.order))
+			}()
+			tl.await(t)
+			cancel()
+			if err := wait(t, done); err != nil {
+				t.Fatal(err)
+			}
+			switch tc.order {
+			case antskafka.ByPartition:
+				if overlap != 0 || disorder != 0 {
+					t.Errorf("%d records ran beside another of their partition, %d out of offset order", overlap, disorder)
+				}
+			case antskafka.Unordered:
+				if together == 0 {
+					t.Error("records of one key never ran side by side")
+				}
+			}
+		})
+	}
+}
