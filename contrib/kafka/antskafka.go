@@ -167,9 +167,11 @@ func WithOrder(o Order) Option { return func(c *config) { c.order = o } }
 
 // WithMaxInFlight bounds the records Run holds: fetched and not finished,
 // waiting in their lane, waiting for a worker, running, or waiting for a
-// retry. Past it Run pauses fetching (PauseFetchPartitions) until a record
-// finishes. n <= 0 means the default: 4 × the runner's Cap() when it has
-// one (> 0), else 8 × GOMAXPROCS.
+// retry. At it Run pauses fetching from the partitions it holds
+// (PauseFetchPartitions), and resumes once a quarter of it is free (at
+// least one record), so that it polls in batches. n <= 0 means the
+// default: 4 × the runner's Cap() when it has one (> 0), else 8 ×
+// GOMAXPROCS.
 func WithMaxInFlight(n int) Option { return func(c *config) { c.inFlight = n } }
 
 // WithBackOff sets the retry policy for a record whose handler failed: a
