@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -442,5 +443,49 @@ func TestOrderOptions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A nil policy means no retries; a dead-letter hook's panic goes to the
+// error hook, and the record still counts as done.
+func TestNoRetriesAndDeadLetterPanic(t *testing.T) {
+	c := newCluster(t, 1)
+	c.produce(&kgo.Record{Value: []byte("fails")})
+	w := c.watchCommits()
+	var attempts atomic.Int64
+	reported := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := runAsync(ctx, c.consumer("noretry"), newPool(t, 2), func(context.Context, *kgo.Record) error {
+		attempts.Add(1)
+		return errors.New("down")
+	},
+		antskafka.WithBackOff(func() retry.BackOff { return nil }),
+		antskafka.WithDeadLetter(func(context.Context, *kgo.Record, error) { panic("dead-letter topic unreachable") }),
+		antskafka.WithOnError(func(err error) {
+			select {
+			case reported <- err:
+			default:
+			}
+		}),
+		antskafka.WithCommitInterval(10*time.Millisecond),
+	)
+	w.await(t, func(seen map[int32][]int64) bool {
+		s := seen[0]
+		return len(s) > 0 && s[len(s)-1] == 1
+	})
+	cancel()
+	if err := wait(t, done); err != nil {
+		t.Fatal(err)
+	}
+	if n := attempts.Load(); n != 1 {
+		t.Errorf("%d attempts, want 1", n)
+	}
+	select {
+	case err := <-reported:
+		if !strings.Contains(err.Error(), "dead-letter topic unreachable") {
+			t.Errorf("error hook told %v, want the dead-letter hook's panic", err)
+		}
+	default:
+		t.Error("the dead-letter hook's panic was not reported")
 	}
 }
