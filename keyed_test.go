@@ -478,6 +478,29 @@ func TestRateLimitPace(t *testing.T) {
 	}
 }
 
+// Releasing the pool ends the waits for the limiter: ReleaseContext
+// returns without waiting for tokens that come once an hour, the tasks
+// still throttled end with ErrPoolClosed, and nothing is left running.
+func TestRateLimitRelease(t *testing.T) {
+	p, _ := ants.NewPool(2)
+	kg := ants.NewKeyedGroup[int](context.Background(), p, ants.WithRateLimit(rate.NewLimiter(rate.Every(time.Hour), 1)))
+	var ran atomic.Int32
+	for i := range 6 {
+		kg.Go(i, func(context.Context) error { ran.Add(1); return nil })
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := p.ReleaseContext(ctx); err != nil {
+		t.Fatalf("ReleaseContext = %v with tasks waiting for the limiter", err)
+	}
+	if err := kg.Wait(); !errors.Is(err, ants.ErrPoolClosed) {
+		t.Errorf("Wait = %v, want ErrPoolClosed", err)
+	}
+	if n := ran.Load(); n > 1 {
+		t.Errorf("%d tasks ran, want at most the one the limiter's burst lets through", n)
+	}
+}
+
 // Bad input to a KeyedGroup is an error from Wait, never a panic.
 func TestKeyedGroupBadInput(t *testing.T) {
 	p, _ := ants.NewPool(1)
