@@ -763,10 +763,12 @@ func (s *session) letGo(parts []*partition, cause error, drain, commit bool) {
 	}
 	if drain && s.cfg.drain > 0 && len(waits) > 0 {
 		t := time.NewTimer(s.cfg.drain)
+	drainWait:
 		for _, w := range waits {
 			select {
 			case <-w:
-			case <-t.C:
+			case <-t.C: // fires once: the timeout is over for every partition
+				break drainWait
 			}
 		}
 		t.Stop()

@@ -180,6 +180,34 @@ func TestStopWithRecordsInFlight(t *testing.T) {
 	}
 }
 
+// The stop waits the drain timeout once, not once per partition: with
+// handlers that run until their context ends in several partitions, Run
+// cancels them all when it is over and returns.
+func TestDrainTimeoutEndsForEveryPartition(t *testing.T) {
+	const parts = 3
+	c := newCluster(t, parts)
+	c.produce(keyed(parts, parts, 1)...)
+	started := make(chan struct{}, parts)
+	ctx, stop := context.WithCancel(context.Background())
+	done := runAsync(ctx, c.consumer("drain"), newPool(t, parts), func(ctx context.Context, rec *kgo.Record) error {
+		started <- struct{}{}
+		<-ctx.Done()
+		return ctx.Err()
+	}, antskafka.WithDrainTimeout(50*time.Millisecond))
+	for range parts {
+		<-started
+	}
+	stop()
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	within(t, 10*time.Second, returned, "Run to return after the drain timeout")
+}
+
 // A released pool refuses the records: Run stops with its error.
 func TestReleasedPoolStopsRun(t *testing.T) {
 	c := newCluster(t, 1)
