@@ -603,8 +603,8 @@ func (s *session) process(ctx context.Context, p *partition, e *entry) error {
 		}
 		s.deadLetter(ctx, e.rec, final)
 	}
+	s.release(p, e, true) // done before a drain waiting for it is told
 	p.end()
-	s.release(p, e, true)
 	return nil
 }
 
