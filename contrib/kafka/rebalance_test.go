@@ -2,11 +2,15 @@ package antskafka_test
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	antskafka "github.com/antspool/ants/contrib/kafka"
 )
@@ -217,5 +221,167 @@ func TestReleasedPoolStopsRun(t *testing.T) {
 	err := wait(t, runAsync(context.Background(), c.consumer("released"), pool, func(context.Context, *kgo.Record) error { return nil }))
 	if err == nil {
 		t.Fatal("Run on a released pool returned nil")
+	}
+}
+
+// A member whose heartbeat is answered UnknownMemberID loses its
+// partitions (kgo's OnPartitionsLost) while a handler of each runs, records
+// wait behind it and the records done wait for a commit (the interval is an
+// hour): Run cancels those handlers at once (not after the drain timeout),
+// commits nothing in the lost session (neither the records done nor the
+// handler that returns nil once cancelled), reports the session's error
+// and goes on; the member rejoins, handles every record again (none was
+// committed), and its stop commits every partition's end.
+func TestLostPartitionsDroppedUncommitted(t *testing.T) {
+	const parts, perPart, stuck = 3, 20, 5
+	c := newCluster(t, parts)
+
+	// Every commit request, with its generation.
+	type commit struct {
+		gen       int32
+		partition int32
+		offset    int64
+	}
+	var commitMu sync.Mutex
+	var sent []commit
+	c.c.ControlKey(int16(kmsg.OffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		r := req.(*kmsg.OffsetCommitRequest)
+		commitMu.Lock()
+		defer commitMu.Unlock()
+		for _, tp := range r.Topics {
+			for _, p := range tp.Partitions {
+				sent = append(sent, commit{r.Generation, p.Partition, p.Offset})
+			}
+		}
+		return nil, nil, false
+	})
+
+	// Once armed, the next heartbeat is answered UnknownMemberID: the
+	// member's session ends and its partitions are lost.
+	var armed atomic.Bool
+	lostGen := make(chan int32, 1)
+	c.c.ControlKey(int16(kmsg.Heartbeat), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		if !armed.Load() {
+			return nil, nil, false
+		}
+		r := req.(*kmsg.HeartbeatRequest)
+		lostGen <- r.Generation
+		resp := r.ResponseKind().(*kmsg.HeartbeatResponse)
+		resp.ErrorCode = kerr.UnknownMemberID.Code
+		return resp, nil, true // handled: this control is dropped
+	})
+
+	// before counts the records handled before the loss, after those
+	// handled once a lost handler was cancelled: the loss marks every
+	// partition revoked before it cancels one, and every record that ran
+	// before it has returned, so each record counted in after ran in the
+	// session after the rejoin.
+	before := make(chan struct{}, parts*perPart)
+	after := newTally(parts * perPart)
+	var lost atomic.Bool
+	var mu sync.Mutex
+	blocked := make(map[int32]bool)
+	started := make(chan struct{}, parts)
+	cancelled := make(chan struct{}, parts)
+	handler := func(ctx context.Context, rec *kgo.Record) error {
+		mu.Lock()
+		block := rec.Offset == stuck && !blocked[rec.Partition]
+		if block {
+			blocked[rec.Partition] = true
+		}
+		mu.Unlock()
+		switch {
+		case block:
+			started <- struct{}{}
+			<-ctx.Done()
+			lost.Store(true)
+			cancelled <- struct{}{}
+			return nil // finishes anyway: still not to be committed
+		case lost.Load():
+			after.done(rec)
+		default:
+			before <- struct{}{}
+		}
+		return nil
+	}
+	sessionErr := make(chan struct{})
+	var sessionOnce sync.Once
+	onError := func(err error) {
+		if ge := (*kgo.ErrGroupSession)(nil); errors.As(err, &ge) {
+			sessionOnce.Do(func() { close(sessionErr) })
+		}
+	}
+
+	c.produce(keyed(parts*perPart, parts, 4)...)
+	ctx, stop := context.WithCancel(context.Background())
+	done := runAsync(ctx, c.consumer("lost"), newPool(t, 8), handler,
+		antskafka.WithCommitInterval(time.Hour),    // commits only at a revoke and the stop
+		antskafka.WithDrainTimeout(20*time.Second), // a revoke would wait this long
+		antskafka.WithOnError(onError))
+	returned := false
+	t.Cleanup(func() { // on a failure, before the client's Close
+		if !returned {
+			stop()
+			<-done
+		}
+	})
+
+	// Keys k0..k3 in turn: the stuck record (k1) holds the three records of
+	// its key after it; the other 16 of each partition are done.
+	for range parts {
+		<-started
+	}
+	for range parts * (perPart - 4) {
+		<-before
+	}
+
+	armed.Store(true)
+	var gen int32
+	select {
+	case gen = <-lostGen:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no heartbeat after arming")
+	}
+	// The drain timeout is 20s: only the lost path cancels this soon.
+	for range parts {
+		select {
+		case <-cancelled:
+		case <-time.After(5 * time.Second):
+			t.Fatal("a lost partition's handler was not cancelled")
+		}
+	}
+	// kgo calls the error hook after OnPartitionsLost has returned.
+	within(t, 5*time.Second, sessionErr, "the group session's error")
+	noLostCommit := func() {
+		t.Helper()
+		commitMu.Lock()
+		defer commitMu.Unlock()
+		for _, cm := range sent {
+			if cm.gen <= gen {
+				t.Fatalf("partition %d committed at %d in generation %d, the lost session's", cm.partition, cm.offset, cm.gen)
+			}
+		}
+	}
+	noLostCommit()
+
+	// Nothing was committed: the rejoined member handles every record.
+	after.await(t)
+	select {
+	case err := <-done:
+		t.Fatalf("Run returned %v after losing its partitions", err)
+	default:
+	}
+	stop()
+	err := wait(t, done)
+	returned = true
+	if err != nil {
+		t.Fatal(err)
+	}
+	noLostCommit()
+	got := c.committed("lost")
+	for p := range int32(parts) {
+		if got[p] != perPart {
+			t.Errorf("partition %d committed at %d, want %d", p, got[p], perPart)
+		}
 	}
 }
