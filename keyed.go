@@ -293,16 +293,7 @@ func (kg *KeyedGroup[K]) dispatch(t keyedTask) {
 		l.busy = false
 		delete(kg.running, t.i)
 	}
-	var refused []int
-	for key, l := range kg.lanes {
-		for w, ok := l.waiting.Pop(); ok; w, ok = l.waiting.Pop() {
-			refused = append(refused, w.i)
-		}
-		if !l.busy {
-			delete(kg.lanes, key)
-		}
-	}
-	kg.ready = laneQueue[K]{}
+	refused := kg.emptyLanesLocked()
 	kg.mu.Unlock()
 	kg.g.end(t.i, err) // frees its slot; ended finds it gone
 	for _, i := range refused {
@@ -338,18 +329,26 @@ func (kg *KeyedGroup[K]) ended(i int) {
 // is done: Wait then waits only for the tasks handed to the pool.
 func (kg *KeyedGroup[K]) drain() {
 	kg.mu.Lock()
-	var skipped []int
+	skipped := kg.emptyLanesLocked()
+	kg.mu.Unlock()
+	for _, i := range skipped {
+		kg.g.drop(i)
+	}
+}
+
+// emptyLanesLocked takes every task waiting behind its key out of its lane
+// and returns their indexes; the lanes with no task handed to the pool go
+// away, and no lane is ready any more. mu must be held.
+func (kg *KeyedGroup[K]) emptyLanesLocked() []int {
+	var taken []int
 	for key, l := range kg.lanes {
 		for t, ok := l.waiting.Pop(); ok; t, ok = l.waiting.Pop() {
-			skipped = append(skipped, t.i)
+			taken = append(taken, t.i)
 		}
 		if !l.busy {
 			delete(kg.lanes, key)
 		}
 	}
 	kg.ready = laneQueue[K]{}
-	kg.mu.Unlock()
-	for _, i := range skipped {
-		kg.g.drop(i)
-	}
+	return taken
 }
